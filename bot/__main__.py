@@ -1,0 +1,171 @@
+"""Command line: liaison-bot run | demo | check | export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.roster import Roster, RosterError, load_roster, shifts_between
+
+log = logging.getLogger("liaison")
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token wherever it would appear in a log line."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the message with the token masked."""
+        if self.secret and self.secret in record.getMessage():
+            record.msg = record.getMessage().replace(self.secret, "[token]")
+            record.args = None
+        return True
+
+
+def setup_logging(secret: str | None, level: int = logging.INFO) -> None:
+    """Plain log lines; httpx (which logs URLs holding the token) kept at WARNING."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if secret:
+        handler.addFilter(RedactToken(secret))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(message: str) -> int:
+    print(f"liaison-bot: {message}", file=sys.stderr)
+    return 2
+
+
+def _load(require_run: bool = True) -> tuple[Settings, Roster]:
+    settings = load_settings()
+    if require_run:
+        settings.require_run()
+    roster = load_roster(settings.roster)
+    return settings, roster
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    """The bot, long polling, until SIGINT/SIGTERM."""
+    from bot.app import Runtime, StorageFailure, build_application, serve
+
+    settings, roster = _load()
+    setup_logging(settings.token)
+    app = build_application(Runtime(settings, roster, SystemClock()))
+
+    async def main() -> None:
+        task = asyncio.ensure_future(serve(app))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(main())
+    except StorageFailure as exc:
+        log.error("stopping: %s (nothing unstored was confirmed to Telegram)", exc)
+        return 3
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate configuration and roster, print the rotation for the next days."""
+    settings, roster = _load()
+    zone = settings.zone
+    now = SystemClock().now()
+    print(f"configuration ok: liaison chat {settings.chat_id}, language {settings.language}")
+    print(
+        f"deadlines: acknowledge {settings.ack_deadline}, close {settings.resolve_deadline} "
+        f"(urgent {settings.urgent_deadline}), repeat every {settings.escalation_repeat}"
+    )
+    print(f"roster ok: {len(roster.people)} people, {len(roster.supervisors)} supervisor(s)")
+    shifts = shifts_between(roster, now, now + timedelta(days=args.days))
+    if not shifts:
+        print("rotation: nobody is on call (tickets go straight to supervisors)")
+    for shift in shifts:
+        p = shift.person
+        start = shift.start.astimezone(zone).strftime("%a %d %b %H:%M")
+        end = shift.end.astimezone(zone).strftime("%a %d %b %H:%M %Z")
+        handle = f"@{p.username}" if p.username else f"id {p.telegram_id}"
+        print(f"  {start} – {end}  {p.name} ({handle}, {p.phone or 'no phone'})")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Tickets and their history to standard output."""
+    from bot.export import load_records, to_csv, to_json
+    from storage.db import Database
+
+    settings = load_settings()
+    since: datetime | None = None
+    if args.since:
+        try:
+            day = date.fromisoformat(args.since)
+        except ValueError:
+            return _fail(f"--since: not a date (YYYY-MM-DD): {args.since!r}")
+        since = datetime.combine(day, time(0), tzinfo=settings.zone).astimezone(UTC)
+    if not settings.database.exists():
+        return _fail(f"database not found: {settings.database} (LIAISON_DATABASE)")
+
+    async def main() -> str:
+        db = await Database.open(settings.database)
+        try:
+            records = await load_records(db, settings.policy, since)
+        finally:
+            await db.close()
+        return to_csv(records) if args.format == "csv" else to_json(records)
+
+    sys.stdout.write(asyncio.run(main()))
+    if args.format == "json":
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole flow on this machine against an embedded sandbox."""
+    from bot.sandbox.demo import run_demo
+
+    return asyncio.run(run_demo(language=args.language))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `liaison-bot` script."""
+    parser = argparse.ArgumentParser(prog="liaison-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="scripted flow against a local sandbox")
+    demo.add_argument("--language", choices=("en", "id"), default="en")
+    demo.set_defaults(func=cmd_demo)
+    check = sub.add_parser("check", help="validate configuration and roster")
+    check.add_argument("--days", type=int, default=3)
+    check.set_defaults(func=cmd_check)
+    export = sub.add_parser("export", help="tickets and history to stdout")
+    export.add_argument("--since", help="YYYY-MM-DD (local date)")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.set_defaults(func=cmd_export)
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except (ConfigError, RosterError) as exc:
+        code = _fail(str(exc))
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

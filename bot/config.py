@@ -1,0 +1,146 @@
+"""Settings from LIAISON_* environment variables or a .env file."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.durations import parse_duration
+from bot.domain.tickets import EscalationPolicy
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    return parse_duration(str(value))
+
+
+Duration = Annotated[timedelta, NoDecode, BeforeValidator(_duration)]
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure (see .env.example)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LIAISON_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    chat_id: int | None = None
+    supervisor_chat_id: int | None = None
+    roster: Path = Path("roster.toml")
+    database: Path = Path("liaison.db")
+    ack_deadline: Duration = timedelta(minutes=15)
+    resolve_deadline: Duration = timedelta(hours=4)
+    urgent_deadline: Duration = timedelta(hours=1)
+    escalation_repeat: Duration = timedelta(hours=1)
+    timezone: str = "Asia/Jakarta"
+    language: str = "id"
+    evidence_retention: Duration = timedelta(days=180)
+    digest_at: Annotated[time | None, NoDecode] = Field(default=time(8, 0))
+
+    @field_validator("supervisor_chat_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("id", "en"):
+            raise ValueError("must be 'id' or 'en'")
+        return value
+
+    @field_validator("digest_at", mode="before")
+    @classmethod
+    def _digest(cls, value: Any) -> Any:
+        if value is None or isinstance(value, time):
+            return value
+        text = str(value).strip()
+        if not text:
+            return None
+        try:
+            hours, minutes = text.split(":")
+            return time(int(hours), int(minutes))
+        except ValueError as exc:
+            raise ValueError("must be HH:MM (or empty for off)") from exc
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    def require_run(self) -> None:
+        """Running (or checking) needs the token and the liaison chat."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigError("LIAISON_BOT_TOKEN is required but not set")
+        if self.chat_id is None:
+            raise ConfigError("LIAISON_CHAT_ID is required but not set")
+
+    @property
+    def token(self) -> str:
+        """The bot token (only after require_run)."""
+        if self.bot_token is None:
+            raise ConfigError("LIAISON_BOT_TOKEN is required but not set")
+        return self.bot_token.get_secret_value()
+
+    @property
+    def liaison_chat(self) -> int:
+        """The liaison chat id (only after require_run)."""
+        if self.chat_id is None:
+            raise ConfigError("LIAISON_CHAT_ID is required but not set")
+        return self.chat_id
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured display time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def policy(self) -> EscalationPolicy:
+        """Deadlines as an escalation policy."""
+        return EscalationPolicy(
+            ack=self.ack_deadline,
+            resolve=self.resolve_deadline,
+            urgent=self.urgent_deadline,
+            repeat=self.escalation_repeat,
+        )
+
+
+class ConfigError(Exception):
+    """A setting is missing or bad: one line naming the variable."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    name = "LIAISON_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+    if first["type"] == "missing":
+        return f"{name} is required but not set"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message}"

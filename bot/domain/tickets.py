@@ -1,0 +1,176 @@
+"""Tickets, their statuses and the escalation policy: pure functions of (ticket, policy, now)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a ticket stands."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLARIFICATION = "clarification"
+    REMOVED = "removed"
+    REJECTED = "rejected"
+
+    @property
+    def closed(self) -> bool:
+        """True for the two end states."""
+        return self in (Status.REMOVED, Status.REJECTED)
+
+
+OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.CLARIFICATION)
+
+
+class Outcome(StrEnum):
+    """How content was actioned (for `/done`) or why not (`rejected`)."""
+
+    REMOVED = "removed"
+    BANNED = "banned"
+    RESTRICTED = "restricted"
+    GONE = "gone"
+    REJECTED = "rejected"
+
+
+class StepKind(StrEnum):
+    """The escalation ladder."""
+
+    ACK_REMINDER = "ack_reminder"  # on-call again plus the backup
+    OVERDUE = "overdue"  # supervisors: the resolve deadline passed
+    REPEAT = "overdue_repeat"  # supervisors again, every repeat interval
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationPolicy:
+    """Deadlines and repeat interval, all configurable."""
+
+    ack: timedelta = timedelta(minutes=15)
+    resolve: timedelta = timedelta(hours=4)
+    urgent: timedelta = timedelta(hours=1)
+    repeat: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One escalation step that is (or will be) due."""
+
+    number: int  # 1 = ack reminder, 2 = overdue, 3.. = repeats
+    kind: StepKind
+    due_at: datetime
+    overdue_by: timedelta  # how late the ticket is against its deadline at due_at (0 for step 1-2)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A tracked report, with its escalation state kept on it."""
+
+    id: int
+    link: str | None
+    link_key: str | None
+    channel: str | None
+    status: Status
+    urgent: bool
+    reporter_id: int
+    chat_id: int
+    report_message_id: int
+    assignee_id: int | None
+    report_count: int
+    created_at: datetime
+    clock_start_at: datetime  # creation, or the last reopening
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    outcome: Outcome | None
+    reopened_from: int | None
+    paused_at: datetime | None  # set while waiting for the reporter's clarification
+    paused_total: timedelta
+    esc_step: int  # last escalation step that fired (0: none yet)
+    last_escalated_at: datetime | None
+    card_message_id: int | None
+    clarify_message_id: int | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        """True once removed or rejected."""
+        return self.status.closed
+
+
+def resolve_window(ticket: Ticket, policy: EscalationPolicy) -> timedelta:
+    """The time allowed to close this ticket."""
+    return policy.urgent if ticket.urgent else policy.resolve
+
+
+def ack_due_at(ticket: Ticket, policy: EscalationPolicy) -> datetime:
+    """When the ticket must be acknowledged by (pauses move it)."""
+    return ticket.clock_start_at + policy.ack + ticket.paused_total
+
+
+def deadline_at(ticket: Ticket, policy: EscalationPolicy) -> datetime:
+    """When the ticket must be closed by (pauses move it)."""
+    return ticket.clock_start_at + resolve_window(ticket, policy) + ticket.paused_total
+
+
+def step_due_at(ticket: Ticket, policy: EscalationPolicy, number: int) -> datetime:
+    """Due instant of step `number` (1-based) for this ticket."""
+    if number == 1:
+        return ack_due_at(ticket, policy)
+    return deadline_at(ticket, policy) + policy.repeat * (number - 2)
+
+
+def _step(ticket: Ticket, policy: EscalationPolicy, number: int) -> Step:
+    due = step_due_at(ticket, policy, number)
+    if number == 1:
+        return Step(1, StepKind.ACK_REMINDER, due, timedelta(0))
+    kind = StepKind.OVERDUE if number == 2 else StepKind.REPEAT
+    return Step(number, kind, due, due - deadline_at(ticket, policy))
+
+
+def _first_pending(ticket: Ticket) -> int:
+    nxt = ticket.esc_step + 1
+    if nxt == 1 and ticket.acknowledged_at is not None:
+        return 2  # acknowledged in time: the reminder is moot
+    return nxt
+
+
+def next_due_at(ticket: Ticket, policy: EscalationPolicy) -> datetime | None:
+    """Instant at which the next escalation step falls due, or None (closed or paused)."""
+    if ticket.is_closed or ticket.paused_at is not None:
+        return None
+    return step_due_at(ticket, policy, _first_pending(ticket))
+
+
+def due_steps(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> list[Step]:
+    """Every step that is due at `now` and has not fired yet, in order."""
+    if ticket.is_closed or ticket.paused_at is not None:
+        return []
+    steps: list[Step] = []
+    number = _first_pending(ticket)
+    while True:
+        step = _step(ticket, policy, number)
+        if step.due_at > now:
+            return steps
+        steps.append(step)
+        number += 1
+
+
+def is_overdue(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> bool:
+    """True when an open ticket is past its deadline."""
+    if ticket.is_closed:
+        return False
+    return now >= deadline_at(ticket, policy) + _current_pause(ticket, now)
+
+
+def _current_pause(ticket: Ticket, now: datetime) -> timedelta:
+    return now - ticket.paused_at if ticket.paused_at is not None else timedelta(0)
+
+
+def effective_deadline(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> datetime:
+    """Deadline as it stands now, counting a pause still running."""
+    return deadline_at(ticket, policy) + _current_pause(ticket, now)
+
+
+def sort_key_by_deadline(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> datetime:
+    """Most urgent deadline first."""
+    return effective_deadline(ticket, policy, now)

@@ -1,0 +1,248 @@
+"""Turns outbox items and query results into messages, reading current state at send time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.roster import backup_at, on_call_at, shifts_between
+from bot.domain.tickets import Ticket, effective_deadline, is_overdue
+from bot.services import Role, Services
+from bot.texts import HELP, USAGE, Rendered, Texts, split_lines
+from storage import repository as repo
+from storage.repository import OutboxItem
+
+MAX_CARD_TICKETS = 40  # a grouped card stays well under 4096 characters when edited
+
+
+class Renderer:
+    """Renders outbox items (cards, notices) and query answers in the configured language."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        cfg = services.config
+        self.texts = Texts(cfg.language, cfg.zone, services.roster, cfg.policy)
+
+    def t(self, key: str, **args: Any) -> str:
+        """Shortcut to the language templates."""
+        return self.texts.t(key, **args)
+
+    # ---- outbox ------------------------------------------------------------------------
+
+    async def card(self, chat_id: int, new: Sequence[int], dups: Sequence[int]) -> list[Rendered]:
+        """A new-ticket card: full for one ticket, a grouped list for several."""
+        now = self.services.clock.now()
+        async with self.services.db.read() as conn:
+            tickets = [t for t in [await repo.find_ticket(conn, i) for i in new] if t]
+            dup_tickets = [t for t in [await repo.find_ticket(conn, i) for i in dups] if t]
+            duty, _ = await self._duty(conn, now)
+            if len(tickets) == 1 and not dup_tickets:
+                t = tickets[0]
+                count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
+                return [self.texts.card(t, now, duty, count)]
+        return self.texts.group_card(tickets, dup_tickets, now, duty)
+
+    async def refresh(self, chat_id: int, message_id: int) -> Rendered | None:
+        """The current state of a card message (for an edit in place)."""
+        now = self.services.clock.now()
+        async with self.services.db.read() as conn:
+            tickets = await repo.list_tickets_on_card(conn, chat_id, message_id)
+            if not tickets:
+                return None
+            duty, _ = await self._duty(conn, now)
+            if len(tickets) == 1:
+                t = tickets[0]
+                count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
+                return self.texts.card(t, now, duty, count)
+        return self.texts.group_card(tickets, [], now, duty)[0]
+
+    async def say(self, item: OutboxItem) -> list[Rendered]:
+        """A notice from a template key and its arguments."""
+        key: str = item.payload["key"]
+        args: dict[str, Any] = dict(item.payload.get("args", {}))
+        reply_to = item.payload.get("reply_to")
+        ids: list[int] = list(args.get("tickets", []))
+        now = self.services.clock.now()
+        async with self.services.db.read() as conn:
+            tickets = [t for t in [await repo.find_ticket(conn, i) for i in ids] if t]
+            texts = await self._say_text(conn, key, args, tickets, now)
+        track = item.payload.get("track")
+        return [
+            Rendered(text, None, reply_to if i == 0 else None, tuple(t.id for t in tickets), track)
+            for i, text in enumerate(texts)
+        ]
+
+    async def _say_text(
+        self,
+        conn: aiosqlite.Connection,
+        key: str,
+        args: dict[str, Any],
+        tickets: list[Ticket],
+        now: datetime,
+    ) -> list[str]:
+        x = self.texts
+        refs = ", ".join(x.ref(t) for t in tickets)
+        who = x.people(args.get("people", []), phone=True)
+        if key == "duplicate":
+            line = ", ".join(self.t("dup_line", ref=x.ref(t), n=t.report_count) for t in tickets)
+            return [self.t("duplicate", tickets=line)]
+        if key in ("overdue", "no_oncall"):
+            lines = [self._overdue_line(t, now) for t in tickets]
+            return split_lines(lines, head=self.t(key), tail=[self.t("supervisors_tail", who=who)])
+        if key == "ack_reminder":
+            head = self.t(key, d=x.span(self.services.config.policy.ack))
+            lines = [x.ticket_line(t, now) for t in tickets]
+            return split_lines(lines, head=head, tail=[self.t("ack_reminder_tail", who=who)])
+        if key == "closed_notice" and tickets:
+            t = tickets[0]
+            note = f"\n<i>{escape(args['note'])}</i>" if args.get("note") else ""
+            return [
+                self.t(
+                    key,
+                    ref=x.ref(t),
+                    status=self.t(f"st_{args['status']}"),
+                    outcome=self.t(f"oc_{args['outcome']}"),
+                    note=note,
+                )
+            ]
+        if key == "clarify_question" and tickets:
+            return [
+                self.t(
+                    key,
+                    who=x.person(args.get("reporter"), phone=False),
+                    ref=x.ref(tickets[0]),
+                    question=escape(args.get("question", "")),
+                )
+            ]
+        if key == "clarified" and tickets:
+            d = x.span(timedelta(seconds=float(args.get("paused", 0))))
+            return [self.t(key, ref=x.ref(tickets[0]), d=d, who=who if args.get("people") else "")]
+        if key == "assigned_ping" and tickets:
+            return [self.t(key, ref=x.ref(tickets[0]), who=who)]
+        if key in ("dm_new", "dm_assigned", "dm_reminder"):
+            return [self.t(key, tickets=refs)]
+        if key == "handoff":
+            lines = [x.ticket_line(t, now) for t in tickets]
+            head = self.t(
+                key,
+                from_=x.person(args.get("from"), phone=False),
+                to=x.person(args.get("to")),
+                until=x.when(datetime.fromisoformat(args["until"])),
+                open=args.get("open", 0),
+                lines="",
+            )
+            return split_lines(lines, head=head)
+        if key == "digest":
+            return await self._digest(conn, now)
+        if key == "feedback":
+            return split_lines([self.t(f["key"], **f["args"]) for f in args["items"]])
+        if key == "usage":
+            usage = USAGE[args["cmd"]]
+            return [
+                self.t("ids_usage", cmd=args["cmd"], args=escape(usage.get(x.lang, usage["en"])))
+            ]
+        if key == "help":
+            return [self._help(Role(args["role"]))]
+        if key == "oncall_info":
+            return [await self._oncall(conn, now)]
+        if key == "open_list":
+            return await self._open_list(conn, now)
+        if key == "ticket_detail" and tickets:
+            return await self._detail(conn, tickets[0], now)
+        if key == "raw":
+            return [str(args["text"])]
+        if key == "dm_started":
+            return [self.t(key, name=escape(args.get("name", "")))]
+        return [self.t(key, **args)]
+
+    def _overdue_line(self, t: Ticket, now: datetime) -> str:
+        due = effective_deadline(t, self.services.config.policy, now)
+        late = self.t("overdue_by", d=self.texts.span(now - due)) if now > due else ""
+        parts = [self.texts.ref(t)]
+        if t.urgent:
+            parts.append("🔴")
+        parts.append(self.texts.status(t))
+        if late:
+            parts.append(late)
+        if t.assignee_id:
+            parts.append(self.texts.person(t.assignee_id, phone=False))
+        return " · ".join(parts)
+
+    # ---- queries -----------------------------------------------------------------------
+
+    async def _duty(self, conn: aiosqlite.Connection, now: datetime) -> tuple[Any, Any]:
+        overrides = await self.services.overrides(conn, now)
+        roster = self.services.roster
+        return on_call_at(roster, overrides, now), backup_at(roster, overrides, now)
+
+    def _help(self, role: Role) -> str:
+        lang = self.texts.lang
+        lines: list[str] = []
+        for level in ("reporter", "moderator", "supervisor"):
+            lines.extend(HELP[level][lang])
+            if level == role.value or (level == "reporter" and role is Role.STRANGER):
+                break
+        return "\n".join(escape(line) for line in lines)
+
+    async def _oncall(self, conn: aiosqlite.Connection, now: datetime) -> str:
+        duty, backup = await self._duty(conn, now)
+        if duty is None:
+            return self.t("oncall_none")
+        upcoming = shifts_between(self.services.roster, duty.until, duty.until + timedelta(days=7))
+        nxt = next((s for s in upcoming if s.person.telegram_id != duty.person.telegram_id), None)
+        nxt_text = (
+            f"{self.texts.mention(nxt.person)} ({self.texts.when(max(nxt.start, duty.until))})"
+            if nxt
+            else "—"
+        )
+        return self.t(
+            "oncall_info",
+            who=self.texts.mention(duty.person),
+            until=self.texts.when(duty.until),
+            override=self.t("override_mark") if duty.overridden else "",
+            backup=self.texts.mention(backup) if backup else "—",
+            next=nxt_text,
+        )
+
+    async def _open_list(self, conn: aiosqlite.Connection, now: datetime) -> list[str]:
+        tickets = await repo.list_open_tickets(conn)
+        if not tickets:
+            return [self.t("open_none")]
+        policy = self.services.config.policy
+        tickets.sort(key=lambda t: (effective_deadline(t, policy, now), t.id))
+        lines = []
+        for t in tickets:
+            mark = "⚠️ " if is_overdue(t, policy, now) else ""
+            lines.append(mark + self.texts.ticket_line(t, now))
+        return split_lines(lines, head=self.t("open_head", n=len(tickets)))
+
+    async def _detail(self, conn: aiosqlite.Connection, t: Ticket, now: datetime) -> list[str]:
+        duty, _ = await self._duty(conn, now)
+        count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
+        card = self.texts.card(t, now, duty, count).text
+        events = await repo.list_events(conn, t.id)
+        evidence = await repo.list_evidence(conn, t.id)
+        lines = [
+            f"{self.texts.when(e.at)} · {escape(e.kind)}"
+            + (f" · {self.texts.person(e.actor_id, phone=False)}" if e.actor_id else "")
+            + (f" · {escape(e.detail)}" if e.detail else "")
+            for e in events
+        ]
+        tail = [self.t("evidence_line", n=len(evidence))] if evidence else []
+        return split_lines(lines, head=card + "\n\n" + self.t("history_head"), tail=tail)
+
+    async def _digest(self, conn: aiosqlite.Connection, now: datetime) -> list[str]:
+        policy = self.services.config.policy
+        open_tickets = await repo.list_open_tickets(conn)
+        overdue = [t for t in open_tickets if is_overdue(t, policy, now)]
+        closed = await repo.count_closed_since(conn, now - timedelta(days=1))
+        overdue.sort(key=lambda t: effective_deadline(t, policy, now))
+        lines = ["⚠️ " + self.texts.ticket_line(t, now) for t in overdue[:20]]
+        head = self.t(
+            "digest", open=len(open_tickets), overdue=len(overdue), closed=closed, lines=""
+        )
+        return split_lines(lines, head=head)

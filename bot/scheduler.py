@@ -1,0 +1,65 @@
+"""The escalation and shift timer: asks the services what is due and sleeps until the next instant.
+
+One loop, not one job per ticket: the state lives on the tickets in SQLite, so a restart
+loses nothing; steps that fell due while the bot was down fire on the first pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_SLEEP = 30.0  # a safety net: re-check at least this often
+PURGE_EVERY = timedelta(hours=1)
+
+
+class Timer:
+    """Wakes at the next due instant (or when told that due times changed)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._wake = asyncio.Event()
+        self._last_purge: datetime | None = None
+        self.passes = 0
+
+    def wake(self) -> None:
+        """Due times changed: recompute the next wake-up."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Forever: fire what is due, then sleep until the next due instant."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("timer pass failed; retrying shortly")
+                await asyncio.sleep(1.0)
+                continue
+            nxt = await self.services.next_wakeup()
+            now = self.services.clock.now()
+            delay = MAX_SLEEP if nxt is None else (nxt - now).total_seconds()
+            delay = min(MAX_SLEEP, max(0.0, delay))
+            if delay == 0.0:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def tick(self) -> None:
+        """One pass: escalations, hand-off, digest, evidence purge."""
+        self.passes += 1
+        await self.services.escalate_due()
+        await self.services.handoff_if_due()
+        await self.services.digest_if_due()
+        now = self.services.clock.now()
+        if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
+            self._last_purge = now
+            await self.services.purge_evidence()

@@ -1,0 +1,321 @@
+"""The one sender: delivers the durable outbox with retries, within Telegram's limits.
+
+A notification is committed to the outbox with the change that causes it; this loop
+delivers it and marks it sent. Crash window: if the process dies after Telegram accepted a
+message and before `mark_outbox_sent` commits, that message is sent again after restart
+(at most once more). Nothing is ever dropped: transient failures (429, 5xx, timeouts) are
+retried; only permanent ones (403 on a direct message, a 400 the bot cannot fix) are
+recorded as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.rendering import MAX_CARD_TICKETS, Renderer
+from bot.services import Services
+from bot.texts import Buttons, Rendered
+from storage import repository as repo
+from storage.repository import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Telegram's sending limits as the sender applies them."""
+
+    group_messages: int = 20  # per group_window in one group
+    group_window: float = 60.0
+    min_gap: float = 1.0  # between two messages to the same chat
+    max_backoff: float = 60.0
+
+
+def keyboard(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
+    """Plain button rows to Telegram's inline keyboard."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
+        ]
+    )
+
+
+class Sender:
+    """Delivers pending outbox rows; one worker per chat so a busy group never blocks a DM."""
+
+    def __init__(
+        self, bot: Bot, services: Services, renderer: Renderer, limits: Limits | None = None
+    ) -> None:
+        self.bot = bot
+        self.services = services
+        self.renderer = renderer
+        self.limits = limits or Limits()
+        self._wake = asyncio.Event()
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._sent: dict[int, deque[float]] = {}
+        self._last: dict[int, float] = {}
+        self._paused_until: dict[int, float] = {}
+        self.delivered = 0
+
+    def wake(self) -> None:
+        """Something was queued: look again now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Forever: start a worker for each chat with deliverable rows."""
+        try:
+            while True:
+                self._wake.clear()
+                pending = await self._pending()
+                loop = asyncio.get_running_loop()
+                now = self.services.clock.now()
+                soonest: float | None = None
+                for item in pending:
+                    if item.not_before is not None and item.not_before > now:
+                        wait = (item.not_before - now).total_seconds()
+                        soonest = wait if soonest is None else min(soonest, wait)
+                        continue
+                    task = self._workers.get(item.chat_id)
+                    if task is None or task.done():
+                        self._workers[item.chat_id] = loop.create_task(self._work(item.chat_id))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=soonest or 30.0)
+        finally:
+            for task in self._workers.values():
+                task.cancel()
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def _pending(self, chat_id: int | None = None) -> list[OutboxItem]:
+        async with self.services.db.read() as conn:
+            items = await repo.list_pending_outbox(conn, limit=2000)
+        if chat_id is not None:
+            now = self.services.clock.now()
+            items = [
+                i
+                for i in items
+                if i.chat_id == chat_id and (i.not_before is None or i.not_before <= now)
+            ]
+        return items
+
+    async def _work(self, chat_id: int) -> None:
+        while True:
+            if not await self._pending(chat_id):
+                return
+            await self._pace(chat_id)
+            items = await self._pending(chat_id)  # more may have queued while pacing
+            if not items:
+                return
+            batch = take_batch(items)
+            try:
+                await self._deliver(chat_id, batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # a bug in rendering must not kill delivery of everything else
+                log.exception("outbox delivery failed for rows %s", [i.id for i in batch])
+                await self._retry(batch, 30.0, "internal error")
+            self._wake.set()
+
+    async def _pace(self, chat_id: int) -> None:
+        """Wait until one more message to this chat stays within the limits."""
+        loop = asyncio.get_running_loop()
+        lim = self.limits
+        while True:
+            now = loop.time()
+            wait = 0.0
+            wait = max(wait, self._paused_until.get(chat_id, 0.0) - now)
+            wait = max(wait, self._last.get(chat_id, -1e9) + lim.min_gap - now)
+            sent = self._sent.setdefault(chat_id, deque())
+            while sent and sent[0] <= now - lim.group_window:
+                sent.popleft()
+            if chat_id < 0 and len(sent) >= lim.group_messages:
+                wait = max(wait, sent[0] + lim.group_window - now)
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    def _count(self, chat_id: int, *, new_message: bool) -> None:
+        now = asyncio.get_running_loop().time()
+        self._last[chat_id] = now
+        if new_message:
+            self._sent.setdefault(chat_id, deque()).append(now)
+
+    async def _deliver(self, chat_id: int, batch: list[OutboxItem]) -> None:
+        head = batch[0]
+        ids = [i.id for i in batch]
+        try:
+            if head.kind == "card":
+                new = [t for i in batch for t in i.payload.get("new", [])]
+                dups = [t for i in batch for t in i.payload.get("dup", [])]
+                rendered = await self.renderer.card(chat_id, new, dups)
+                reply_to = head.payload.get("reply_to")
+                await self._send_all(chat_id, rendered, reply_to, ids)
+            elif head.kind == "refresh":
+                await self._refresh(chat_id, int(head.payload["message_id"]), ids)
+            elif head.kind == "say":
+                rendered = await self.renderer.say(head)
+                await self._send_all(chat_id, rendered, head.payload.get("reply_to"), ids)
+            elif head.kind == "leave":
+                text = self.renderer.t("leave_reason")
+                await self._send_all(chat_id, [Rendered(text)], None, ids, mark=False)
+                await self.bot.leave_chat(chat_id)
+                await self._mark_sent(ids, None)
+            else:
+                await self._fail(ids, f"unknown outbox kind {head.kind!r}")
+        except RetryAfter as exc:
+            delay = _seconds(exc.retry_after)
+            self._paused_until[chat_id] = asyncio.get_running_loop().time() + delay
+            log.warning("429 from Telegram for chat %s: retry after %.0fs", chat_id, delay)
+            await self._retry(batch, delay, f"429 retry_after={delay}")
+        except Forbidden as exc:
+            await self._fail(ids, f"403 {exc.message}")
+            if chat_id > 0:
+                log.info("direct message to %s refused (never started the bot?)", chat_id)
+                await self.services.mark_dm(chat_id, False)
+            else:
+                log.error("chat %s refuses the bot: %s", chat_id, exc.message)
+        except BadRequest as exc:
+            log.error("400 from Telegram for chat %s (%s): %s", chat_id, head.kind, exc.message)
+            await self._fail(ids, f"400 {exc.message}")
+        except TelegramError as exc:  # NetworkError, TimedOut, 5xx: transient, try again
+            attempts = head.attempts + 1
+            delay = min(self.limits.max_backoff, 0.5 * 2 ** min(attempts, 10))
+            log.warning("send to %s failed (%s); retry in %.1fs", chat_id, exc, delay)
+            await self._retry(batch, delay, str(exc))
+
+    async def _send_all(
+        self,
+        chat_id: int,
+        rendered: Sequence[Rendered],
+        reply_to: int | None,
+        ids: list[int],
+        *,
+        mark: bool = True,
+    ) -> None:
+        last: Message | None = None
+        for index, part in enumerate(rendered):
+            if index:
+                await self._pace(chat_id)
+            target = (
+                part.reply_to if part.reply_to is not None else reply_to if index == 0 else None
+            )
+            last = await self.bot.send_message(
+                chat_id,
+                part.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(part.buttons),
+                reply_parameters=(
+                    ReplyParameters(target, allow_sending_without_reply=True) if target else None
+                ),
+                disable_web_page_preview=True,
+            )
+            self._count(chat_id, new_message=True)
+            self.delivered += 1
+            await self._after_send(chat_id, last.message_id, part)
+        if mark:
+            await self._mark_sent(ids, last.message_id if last else None)
+
+    async def _after_send(self, chat_id: int, message_id: int, part: Rendered) -> None:
+        if not part.track or not part.ticket_ids:
+            return
+        async with self.services.db.transaction() as conn:
+            await repo.add_bot_message(conn, chat_id, message_id, part.ticket_ids, part.track)
+            if part.track == "clarify":
+                await repo.set_clarify_message(conn, part.ticket_ids[0], message_id)
+        if part.track == "card":
+            # a ticket may have changed while its card was on the way: edit it right away
+            fresh = await self.renderer.refresh(chat_id, message_id)
+            if fresh is not None and fresh.text != part.text:
+                async with self.services.db.transaction() as conn:
+                    await repo.add_outbox(
+                        conn,
+                        chat_id,
+                        "refresh",
+                        {"message_id": message_id},
+                        self.services.clock.now(),
+                    )
+
+    async def _refresh(self, chat_id: int, message_id: int, ids: list[int]) -> None:
+        rendered = await self.renderer.refresh(chat_id, message_id)
+        if rendered is None:
+            await self._mark_sent(ids, message_id)
+            return
+        try:
+            await self.bot.edit_message_text(
+                rendered.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(rendered.buttons),
+                disable_web_page_preview=True,
+            )
+            self._count(chat_id, new_message=False)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+        await self._mark_sent(ids, message_id)
+
+    async def _mark_sent(self, ids: list[int], message_id: int | None) -> None:
+        async with self.services.db.transaction() as conn:
+            await repo.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
+
+    async def _retry(self, batch: list[OutboxItem], delay: float, error: str) -> None:
+        not_before = self.services.clock.now() + timedelta(seconds=delay)
+        async with self.services.db.transaction() as conn:
+            await repo.mark_outbox_retry(conn, [i.id for i in batch], not_before, error)
+
+    async def _fail(self, ids: list[int], error: str) -> None:
+        async with self.services.db.transaction() as conn:
+            await repo.mark_outbox_failed(conn, ids, error)
+
+    async def drain(self, within: float = 10.0) -> bool:
+        """Wait until nothing deliverable is pending (for tests and clean stops)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + within
+        while loop.time() < end:
+            now = self.services.clock.now()
+            pending = [
+                i for i in await self._pending() if i.not_before is None or i.not_before <= now
+            ]
+            if not pending and all(t.done() for t in self._workers.values()):
+                return True
+            self.wake()
+            await asyncio.sleep(0.05)
+        return False
+
+
+def take_batch(items: list[OutboxItem]) -> list[OutboxItem]:
+    """The next delivery: consecutive cards merge, repeated refreshes of one card collapse."""
+    head = items[0]
+    if head.kind == "card":
+        batch = [head]
+        count = len(head.payload.get("new", []))
+        for item in items[1:]:
+            if item.kind != "card":
+                break
+            size = len(item.payload.get("new", []))
+            if count + size > MAX_CARD_TICKETS:
+                break
+            batch.append(item)
+            count += size
+        return batch
+    if head.kind == "refresh":
+        return [i for i in items if i.kind == "refresh" and i.payload == head.payload]
+    return [head]
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

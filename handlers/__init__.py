@@ -1,0 +1,61 @@
+"""Telegram in and out: the only place add_handler is called."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import access, moderation, queries, reports
+
+if TYPE_CHECKING:
+    from bot.app import LiaisonApp
+    from bot.config import Settings
+
+
+def register_handlers(app: LiaisonApp, settings: Settings) -> None:
+    """Register every handler: the gate first (group -1), then commands, buttons, reports."""
+    app.add_handler(TypeHandler(Update, access.gate), group=-1)
+    app.add_handler(ChatMemberHandler(access.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    commands = {
+        "start": queries.cmd_start,
+        "help": queries.cmd_help,
+        "ticket": queries.cmd_ticket,
+        "open": queries.cmd_open,
+        "oncall": queries.cmd_oncall,
+        "ack": moderation.cmd_ack,
+        "done": moderation.cmd_done,
+        "removed": moderation.cmd_done,
+        "reject": moderation.cmd_reject,
+        "note": moderation.cmd_note,
+        "clarify": moderation.cmd_clarify,
+        "reopen": moderation.cmd_reopen,
+        "assign": moderation.cmd_assign,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(CallbackQueryHandler(moderation.on_button))
+    liaison = filters.Chat(settings.liaison_chat)
+    app.add_handler(
+        MessageHandler(liaison & filters.UpdateType.MESSAGE & ~filters.COMMAND, reports.on_report)
+    )
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.REPLY & ~filters.COMMAND, reports.on_reply
+        )
+    )
+    app.add_error_handler(_on_error)
+
+
+async def _on_error(update: object, context: object) -> None:
+    from bot.app import on_error
+
+    await on_error(update, context)  # type: ignore[arg-type]  # PTB passes our Context

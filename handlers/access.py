@@ -1,0 +1,51 @@
+"""The gate (group -1): foreign chats are left, strangers in private get one line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import ChatMember, Update
+from telegram.ext import ApplicationHandlerStop
+
+if TYPE_CHECKING:
+    from bot.app import Context
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Stop every update from chats the bot does not serve."""
+    chat = update.effective_chat
+    if chat is None:
+        if update.callback_query is None and update.message is None:
+            return  # inline queries etc. carry no chat; nothing handles them anyway
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    services = context.bot_data.services
+    if update.my_chat_member is not None:
+        return  # handled by on_my_chat_member, which decides about leaving
+    if services.chat_allowed(chat.id, chat.type, user.id if user else None):
+        if chat.type == "private" and user is not None and update.message is not None:
+            await services.mark_dm(user.id, True)
+        return
+    if chat.type == "private":
+        if update.message is not None:
+            await services.say(chat.id, "not_served")
+        elif update.callback_query is not None:
+            await update.callback_query.answer(context.bot_data.renderer.t("not_served")[:200])
+    elif chat.type in ("group", "supergroup"):
+        await services.leave(chat.id)
+    raise ApplicationHandlerStop
+
+
+async def on_my_chat_member(update: Update, context: Context) -> None:
+    """Added to a group: stay in the liaison and supervisor chats, leave any other."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    chat = change.chat
+    services = context.bot_data.services
+    status = change.new_chat_member.status
+    joined = status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED)
+    if not joined or chat.type == "private" or chat.type == "channel":
+        return
+    if chat.id not in (services.config.chat_id, services.config.supervisor_chat_id):
+        await services.leave(chat.id)

@@ -1,0 +1,134 @@
+"""Links and forwards in the liaison chat become tickets; replies answer clarifications."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from telegram import Message, MessageEntity, MessageOriginChannel, Update
+
+from bot.domain.links import Link, channel_post_link, extract_links, has_foreign_url, is_urgent
+from bot.services import EvidenceIn, Intake
+
+if TYPE_CHECKING:
+    from bot.app import Context
+
+URL_KINDS = (MessageEntity.URL, MessageEntity.TEXT_LINK)
+
+
+def entity_urls(message: Message) -> list[str]:
+    """URLs Telegram marked, in text and caption (slicing in UTF-16 is PTB's job)."""
+    urls: list[str] = []
+    for parsed in (
+        message.parse_entities(list(URL_KINDS)),
+        message.parse_caption_entities(list(URL_KINDS)),
+    ):
+        for entity, text in parsed.items():
+            urls.append(
+                entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text
+            )
+    return urls
+
+
+def origin_of(message: Message) -> tuple[Link | None, EvidenceIn, bool]:
+    """The forwarded post's link (channel origins only), evidence, and whether it is a forward."""
+    text = message.text or message.caption
+    media = _media_ids(message)
+    origin = message.forward_origin
+    if origin is None and message.external_reply is not None:
+        origin = message.external_reply.origin
+    if origin is None:
+        return None, EvidenceIn(text=text, media=media), False
+    link: Link | None = None
+    origin_chat_id: int | None = None
+    origin_message_id: int | None = None
+    if isinstance(origin, MessageOriginChannel):
+        origin_chat_id = origin.chat.id
+        origin_message_id = origin.message_id
+        try:
+            link = channel_post_link(origin.chat.username, origin.chat.id, origin.message_id)
+        except ValueError:
+            link = None
+    described = origin.to_json()
+    evidence = EvidenceIn(
+        text=text,
+        media=media,
+        origin=described,
+        origin_chat_id=origin_chat_id,
+        origin_message_id=origin_message_id,
+        origin_date=origin.date.astimezone(UTC) if origin.date else None,
+    )
+    return link, evidence, message.forward_origin is not None
+
+
+def _media_ids(message: Message) -> tuple[str, ...]:
+    ids: list[str] = []
+    if message.photo:
+        ids.append(message.photo[-1].file_unique_id)
+    for item in (
+        message.video,
+        message.document,
+        message.animation,
+        message.audio,
+        message.voice,
+        message.video_note,
+        message.sticker,
+    ):
+        if item is not None:
+            ids.append(item.file_unique_id)
+    return tuple(ids)
+
+
+def build_intake(message: Message) -> Intake:
+    """Everything the report service needs from one message."""
+    text = "\n".join(t for t in (message.text, message.caption) if t)
+    marked = entity_urls(message)
+    forward_link, evidence, forwarded = origin_of(message)
+    links = extract_links(text, marked)
+    if forward_link is not None and all(forward_link.key != link.key for link in links):
+        links.insert(0, forward_link)
+    user = message.from_user
+    return Intake(
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        reporter_id=user.id if user else 0,
+        links=links,
+        forwarded_without_link=forwarded and not links,
+        urgent=is_urgent(text),
+        foreign_url=not links and has_foreign_url(text, marked),
+        evidence=evidence,
+    )
+
+
+async def on_report(update: Update, context: Context) -> None:
+    """A message in the liaison chat: links and forwards become tickets; chatter is ignored."""
+    message = update.message
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return
+    services = context.bot_data.services
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == context.bot.id:
+        answered = await services.answer_clarification(
+            message.from_user.id,
+            message.chat_id,
+            reply.message_id,
+            message.text or message.caption or "",
+        )
+        if answered:
+            return
+    await services.report(build_intake(message))
+
+
+async def on_reply(update: Update, context: Context) -> None:
+    """Outside the liaison chat, a reply to the bot's clarification question still counts."""
+    message = update.message
+    if message is None or message.from_user is None or message.reply_to_message is None:
+        return
+    if message.chat_id == context.bot_data.services.config.chat_id:
+        return
+    await context.bot_data.services.answer_clarification(
+        message.from_user.id,
+        message.chat_id,
+        message.reply_to_message.message_id,
+        message.text or message.caption or "",
+    )

@@ -1,0 +1,639 @@
+"""Queries and writes; returns frozen dataclasses, never rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.roster import Override
+from bot.domain.tickets import Outcome, Status, Ticket
+
+
+class NotFoundError(LookupError):
+    """A `get_*` found nothing."""
+
+
+def to_db(at: datetime | None) -> str | None:
+    """Store instants as fixed-width ISO 8601 in UTC so text order is time order."""
+    if at is None:
+        return None
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str | None) -> datetime | None:
+    """Parse a stored instant."""
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _must(text: str | None) -> datetime:
+    value = from_db(text)
+    if value is None:
+        raise ValueError("missing instant")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of a ticket's history."""
+
+    id: int
+    ticket_id: int
+    at: datetime
+    actor_id: int | None
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What was kept of the reported content at intake."""
+
+    ticket_id: int
+    text: str | None
+    media: tuple[str, ...]
+    origin: str | None
+    origin_chat_id: int | None
+    origin_message_id: int | None
+    origin_date: datetime | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A notification waiting to be delivered (or delivered)."""
+
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    not_before: datetime | None
+    attempts: int
+    state: str
+
+
+TICKET_COLUMNS = (
+    "id, link, link_key, channel, status, urgent, reporter_id, chat_id, report_message_id, "
+    "assignee_id, report_count, created_at, clock_start_at, acknowledged_at, closed_at, outcome, "
+    "reopened_from, paused_at, paused_seconds, esc_step, last_escalated_at, card_message_id, "
+    "clarify_message_id"
+)
+
+
+def _ticket(row: aiosqlite.Row) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        link=row["link"],
+        link_key=row["link_key"],
+        channel=row["channel"],
+        status=Status(row["status"]),
+        urgent=bool(row["urgent"]),
+        reporter_id=row["reporter_id"],
+        chat_id=row["chat_id"],
+        report_message_id=row["report_message_id"],
+        assignee_id=row["assignee_id"],
+        report_count=row["report_count"],
+        created_at=_must(row["created_at"]),
+        clock_start_at=_must(row["clock_start_at"]),
+        acknowledged_at=from_db(row["acknowledged_at"]),
+        closed_at=from_db(row["closed_at"]),
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        reopened_from=row["reopened_from"],
+        paused_at=from_db(row["paused_at"]),
+        paused_total=timedelta(seconds=row["paused_seconds"]),
+        esc_step=row["esc_step"],
+        last_escalated_at=from_db(row["last_escalated_at"]),
+        card_message_id=row["card_message_id"],
+        clarify_message_id=row["clarify_message_id"],
+    )
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    async with conn.execute(sql, args) as cur:
+        return list(await cur.fetchall())
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:
+    async with conn.execute(sql, args) as cur:
+        return await cur.fetchone()
+
+
+# ---- tickets -------------------------------------------------------------------------------
+
+
+async def find_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+    """The ticket with this number, or None."""
+    row = await _one(conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+    return _ticket(row) if row else None
+
+
+async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket:
+    """The ticket with this number; raises NotFoundError."""
+    ticket = await find_ticket(conn, ticket_id)
+    if ticket is None:
+        raise NotFoundError(ticket_id)
+    return ticket
+
+
+async def find_open_by_key(conn: aiosqlite.Connection, link_key: str) -> Ticket | None:
+    """The open ticket for this content, if any."""
+    row = await _one(
+        conn,
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE link_key = ? AND closed_at IS NULL",
+        (link_key,),
+    )
+    return _ticket(row) if row else None
+
+
+async def find_last_closed_by_key(conn: aiosqlite.Connection, link_key: str) -> Ticket | None:
+    """The most recent closed ticket for this content, if any."""
+    row = await _one(
+        conn,
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE link_key = ? AND closed_at IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1",
+        (link_key,),
+    )
+    return _ticket(row) if row else None
+
+
+async def add_ticket(
+    conn: aiosqlite.Connection,
+    *,
+    link: str | None,
+    link_key: str | None,
+    channel: str | None,
+    urgent: bool,
+    reporter_id: int,
+    chat_id: int,
+    report_message_id: int,
+    now: datetime,
+    reopened_from: int | None,
+    next_due_at: datetime | None,
+) -> int:
+    """Insert a new open ticket and return its number."""
+    cur = await conn.execute(
+        "INSERT INTO tickets(link, link_key, channel, status, urgent, reporter_id, chat_id, "
+        "report_message_id, created_at, clock_start_at, reopened_from, next_due_at) "
+        "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            link,
+            link_key,
+            channel,
+            int(urgent),
+            reporter_id,
+            chat_id,
+            report_message_id,
+            to_db(now),
+            to_db(now),
+            reopened_from,
+            to_db(next_due_at),
+        ),
+    )
+    if cur.lastrowid is None:
+        raise RuntimeError("insert returned no id")
+    return cur.lastrowid
+
+
+async def save_ticket(conn: aiosqlite.Connection, t: Ticket, next_due_at: datetime | None) -> None:
+    """Write back a ticket's mutable fields (with its next escalation instant)."""
+    await conn.execute(
+        "UPDATE tickets SET status=?, urgent=?, assignee_id=?, report_count=?, clock_start_at=?, "
+        "acknowledged_at=?, closed_at=?, outcome=?, paused_at=?, paused_seconds=?, esc_step=?, "
+        "last_escalated_at=?, next_due_at=?, card_message_id=?, clarify_message_id=? WHERE id=?",
+        (
+            t.status.value,
+            int(t.urgent),
+            t.assignee_id,
+            t.report_count,
+            to_db(t.clock_start_at),
+            to_db(t.acknowledged_at),
+            to_db(t.closed_at),
+            t.outcome.value if t.outcome else None,
+            to_db(t.paused_at),
+            t.paused_total.total_seconds(),
+            t.esc_step,
+            to_db(t.last_escalated_at),
+            to_db(next_due_at),
+            t.card_message_id,
+            t.clarify_message_id,
+            t.id,
+        ),
+    )
+
+
+async def list_open_tickets(conn: aiosqlite.Connection) -> list[Ticket]:
+    """Every ticket not yet closed."""
+    rows = await _all(
+        conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE closed_at IS NULL ORDER BY id"
+    )
+    return [_ticket(r) for r in rows]
+
+
+async def list_open_in_channel(conn: aiosqlite.Connection, channel: str) -> list[Ticket]:
+    """Open tickets reported against one channel."""
+    rows = await _all(
+        conn,
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE closed_at IS NULL AND channel = ? "
+        "ORDER BY id",
+        (channel,),
+    )
+    return [_ticket(r) for r in rows]
+
+
+async def count_open_in_channel(conn: aiosqlite.Connection, channel: str) -> int:
+    """How many tickets of this channel are open (the card's roll-up)."""
+    row = await _one(
+        conn,
+        "SELECT COUNT(*) FROM tickets WHERE closed_at IS NULL AND channel = ?",
+        (channel,),
+    )
+    return int(row[0])
+
+
+async def list_due_tickets(conn: aiosqlite.Connection, now: datetime) -> list[Ticket]:
+    """Tickets whose next escalation step is due at `now` (uses the due index)."""
+    rows = await _all(
+        conn,
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE next_due_at IS NOT NULL "
+        "AND next_due_at <= ? ORDER BY next_due_at",
+        (to_db(now),),
+    )
+    return [_ticket(r) for r in rows]
+
+
+async def find_next_due_at(conn: aiosqlite.Connection) -> datetime | None:
+    """The earliest pending escalation instant."""
+    row = await _one(conn, "SELECT MIN(next_due_at) FROM tickets WHERE next_due_at IS NOT NULL")
+    return from_db(row[0]) if row else None
+
+
+async def list_tickets_on_card(
+    conn: aiosqlite.Connection, chat_id: int, message_id: int
+) -> list[Ticket]:
+    """Tickets shown on (or pinged by) one bot message."""
+    rows = await _all(
+        conn,
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN "
+        "(SELECT ticket_id FROM bot_messages WHERE chat_id = ? AND message_id = ?) ORDER BY id",
+        (chat_id, message_id),
+    )
+    return [_ticket(r) for r in rows]
+
+
+async def list_card_messages(conn: aiosqlite.Connection, ticket_id: int) -> list[tuple[int, int]]:
+    """(chat_id, message_id) of every card that shows this ticket."""
+    rows = await _all(
+        conn,
+        "SELECT chat_id, message_id FROM bot_messages WHERE ticket_id = ? AND kind = 'card'",
+        (ticket_id,),
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def add_bot_message(
+    conn: aiosqlite.Connection, chat_id: int, message_id: int, ticket_ids: Iterable[int], kind: str
+) -> None:
+    """Remember which tickets a sent message is about (replies to it target them)."""
+    await conn.executemany(
+        "INSERT OR IGNORE INTO bot_messages(chat_id, message_id, ticket_id, kind) "
+        "VALUES (?, ?, ?, ?)",
+        [(chat_id, message_id, t, kind) for t in ticket_ids],
+    )
+
+
+async def list_tickets_between(
+    conn: aiosqlite.Connection, since: datetime | None, until: datetime | None = None
+) -> list[Ticket]:
+    """Tickets created in [since, until), oldest first."""
+    sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE 1=1"
+    args: list[Any] = []
+    if since is not None:
+        sql += " AND created_at >= ?"
+        args.append(to_db(since))
+    if until is not None:
+        sql += " AND created_at < ?"
+        args.append(to_db(until))
+    rows = await _all(conn, sql + " ORDER BY id", args)
+    return [_ticket(r) for r in rows]
+
+
+async def set_clarify_message(conn: aiosqlite.Connection, ticket_id: int, message_id: int) -> None:
+    """Remember the bot's question so a reply to it is recognised as the answer."""
+    await conn.execute(
+        "UPDATE tickets SET clarify_message_id = ? WHERE id = ?", (message_id, ticket_id)
+    )
+
+
+async def count_closed_since(conn: aiosqlite.Connection, since: datetime) -> int:
+    """Tickets closed at or after an instant."""
+    row = await _one(conn, "SELECT COUNT(*) FROM tickets WHERE closed_at >= ?", (to_db(since),))
+    return int(row[0])
+
+
+async def find_ticket_by_clarification(
+    conn: aiosqlite.Connection, chat_id: int, message_id: int
+) -> Ticket | None:
+    """The ticket waiting on the clarification question with this message id."""
+    row = await _one(
+        conn,
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE chat_id = ? AND clarify_message_id = ? "
+        "AND status = 'clarification'",
+        (chat_id, message_id),
+    )
+    return _ticket(row) if row else None
+
+
+# ---- reports, events, evidence --------------------------------------------------------------
+
+
+async def add_report(
+    conn: aiosqlite.Connection,
+    ticket_id: int,
+    chat_id: int,
+    message_id: int,
+    reporter_id: int,
+    now: datetime,
+) -> None:
+    """Record one report of a ticket."""
+    await conn.execute(
+        "INSERT INTO reports(ticket_id, chat_id, message_id, reporter_id, at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (ticket_id, chat_id, message_id, reporter_id, to_db(now)),
+    )
+
+
+async def list_tickets_of_report(
+    conn: aiosqlite.Connection, chat_id: int, message_id: int
+) -> list[int]:
+    """Tickets a given report message created or counted."""
+    rows = await _all(
+        conn,
+        "SELECT DISTINCT ticket_id FROM reports WHERE chat_id = ? AND message_id = ? ORDER BY 1",
+        (chat_id, message_id),
+    )
+    return [r[0] for r in rows]
+
+
+async def add_event(
+    conn: aiosqlite.Connection,
+    ticket_id: int,
+    now: datetime,
+    actor_id: int | None,
+    kind: str,
+    detail: str = "",
+) -> None:
+    """Append to a ticket's history."""
+    await conn.execute(
+        "INSERT INTO events(ticket_id, at, actor_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
+        (ticket_id, to_db(now), actor_id, kind, detail),
+    )
+
+
+def _event(row: aiosqlite.Row) -> Event:
+    return Event(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        at=_must(row["at"]),
+        actor_id=row["actor_id"],
+        kind=row["kind"],
+        detail=row["detail"],
+    )
+
+
+async def list_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Event]:
+    """A ticket's history in time order."""
+    rows = await _all(
+        conn,
+        "SELECT id, ticket_id, at, actor_id, kind, detail FROM events WHERE ticket_id = ? "
+        "ORDER BY at, id",
+        (ticket_id,),
+    )
+    return [_event(r) for r in rows]
+
+
+async def list_events_for(
+    conn: aiosqlite.Connection, ticket_ids: Sequence[int]
+) -> dict[int, list[Event]]:
+    """Histories of many tickets at once."""
+    result: dict[int, list[Event]] = {t: [] for t in ticket_ids}
+    for start in range(0, len(ticket_ids), 500):
+        chunk = list(ticket_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = await _all(
+            conn,
+            "SELECT id, ticket_id, at, actor_id, kind, detail FROM events "
+            f"WHERE ticket_id IN ({marks}) ORDER BY at, id",
+            chunk,
+        )
+        for r in rows:
+            result[r["ticket_id"]].append(_event(r))
+    return result
+
+
+async def add_evidence(
+    conn: aiosqlite.Connection,
+    ticket_id: int,
+    now: datetime,
+    *,
+    text: str | None,
+    media: Sequence[str],
+    origin: str | None,
+    origin_chat_id: int | None,
+    origin_message_id: int | None,
+    origin_date: datetime | None,
+) -> None:
+    """Keep what the report showed, before the content vanishes."""
+    await conn.execute(
+        "INSERT INTO evidence(ticket_id, text, media, origin, origin_chat_id, origin_message_id, "
+        "origin_date, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ticket_id,
+            text,
+            json.dumps(list(media)),
+            origin,
+            origin_chat_id,
+            origin_message_id,
+            to_db(origin_date),
+            to_db(now),
+        ),
+    )
+
+
+async def list_evidence(conn: aiosqlite.Connection, ticket_id: int) -> list[Evidence]:
+    """Evidence kept for a ticket."""
+    rows = await _all(
+        conn,
+        "SELECT ticket_id, text, media, origin, origin_chat_id, origin_message_id, origin_date, "
+        "at FROM evidence WHERE ticket_id = ? ORDER BY id",
+        (ticket_id,),
+    )
+    return [
+        Evidence(
+            ticket_id=r["ticket_id"],
+            text=r["text"],
+            media=tuple(json.loads(r["media"])),
+            origin=r["origin"],
+            origin_chat_id=r["origin_chat_id"],
+            origin_message_id=r["origin_message_id"],
+            origin_date=from_db(r["origin_date"]),
+            at=_must(r["at"]),
+        )
+        for r in rows
+    ]
+
+
+async def list_purgeable_evidence(
+    conn: aiosqlite.Connection, closed_before: datetime
+) -> list[int]:
+    """Tickets closed before the cut-off that still hold evidence."""
+    rows = await _all(
+        conn,
+        "SELECT DISTINCT t.id FROM tickets t JOIN evidence e ON e.ticket_id = t.id "
+        "WHERE t.closed_at IS NOT NULL AND t.closed_at < ? ORDER BY t.id",
+        (to_db(closed_before),),
+    )
+    return [r[0] for r in rows]
+
+
+async def delete_evidence(conn: aiosqlite.Connection, ticket_id: int) -> int:
+    """Remove a ticket's evidence; returns how many items went."""
+    cur = await conn.execute("DELETE FROM evidence WHERE ticket_id = ?", (ticket_id,))
+    return cur.rowcount
+
+
+# ---- overrides, people, meta ----------------------------------------------------------------
+
+
+async def add_override(
+    conn: aiosqlite.Connection, override: Override, set_by: int, now: datetime
+) -> None:
+    """Record an on-call override."""
+    await conn.execute(
+        'INSERT INTO overrides(person_id, start, "end", set_by, at) VALUES (?, ?, ?, ?, ?)',
+        (override.person_id, to_db(override.start), to_db(override.end), set_by, to_db(now)),
+    )
+
+
+async def list_overrides(conn: aiosqlite.Connection, active_after: datetime) -> list[Override]:
+    """Overrides that end after the given instant, oldest first."""
+    rows = await _all(
+        conn,
+        'SELECT person_id, start, "end" FROM overrides WHERE "end" > ? ORDER BY id',
+        (to_db(active_after),),
+    )
+    return [Override(r[0], _must(r[1]), _must(r[2])) for r in rows]
+
+
+async def mark_dm_open(
+    conn: aiosqlite.Connection, telegram_id: int, is_open: bool, now: datetime
+) -> None:
+    """Remember whether a direct message to this person can be delivered."""
+    await conn.execute(
+        "INSERT INTO people(telegram_id, dm_open, dm_refused_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(telegram_id) DO UPDATE SET dm_open = excluded.dm_open, "
+        "dm_refused_at = excluded.dm_refused_at",
+        (telegram_id, int(is_open), None if is_open else to_db(now)),
+    )
+
+
+async def list_dm_open(conn: aiosqlite.Connection) -> set[int]:
+    """People who have started the bot and not blocked it."""
+    rows = await _all(conn, "SELECT telegram_id FROM people WHERE dm_open = 1")
+    return {r[0] for r in rows}
+
+
+async def find_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+    """A stored setting of the bot's own state."""
+    row = await _one(conn, "SELECT value FROM meta WHERE key = ?", (key,))
+    return row[0] if row else None
+
+
+async def set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
+    """Store a piece of the bot's own state."""
+    await conn.execute(
+        "INSERT INTO meta(key, value) VALUES(?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+# ---- outbox -------------------------------------------------------------------------------
+
+
+async def add_outbox(
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Queue a notification in the same transaction as the change that causes it."""
+    cur = await conn.execute(
+        "INSERT INTO outbox(chat_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+        (chat_id, kind, json.dumps(payload, ensure_ascii=False), to_db(now)),
+    )
+    return cur.lastrowid or 0
+
+
+def _outbox(row: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        created_at=_must(row["created_at"]),
+        not_before=from_db(row["not_before"]),
+        attempts=row["attempts"],
+        state=row["state"],
+    )
+
+
+async def list_pending_outbox(conn: aiosqlite.Connection, limit: int = 500) -> list[OutboxItem]:
+    """Undelivered notifications in the order they were queued."""
+    rows = await _all(
+        conn,
+        "SELECT id, chat_id, kind, payload, created_at, not_before, attempts, state FROM outbox "
+        "WHERE state = 'pending' ORDER BY id LIMIT ?",
+        (limit,),
+    )
+    return [_outbox(r) for r in rows]
+
+
+async def mark_outbox_sent(
+    conn: aiosqlite.Connection, ids: Sequence[int], now: datetime, message_id: int | None
+) -> None:
+    """Delivered: never sent again."""
+    await conn.executemany(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, "
+        "attempts = attempts + 1 WHERE id = ?",
+        [(to_db(now), message_id, i) for i in ids],
+    )
+
+
+async def mark_outbox_retry(
+    conn: aiosqlite.Connection, ids: Sequence[int], not_before: datetime, error: str
+) -> None:
+    """A transient failure: try again later."""
+    await conn.executemany(
+        "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
+        [(to_db(not_before), error[:500], i) for i in ids],
+    )
+
+
+async def mark_outbox_failed(conn: aiosqlite.Connection, ids: Sequence[int], error: str) -> None:
+    """A permanent failure (e.g. 403 on a direct message): kept for the record, not retried."""
+    await conn.executemany(
+        "UPDATE outbox SET attempts = attempts + 1, state = 'failed', error = ? WHERE id = ?",
+        [(error[:500], i) for i in ids],
+    )
+
+
+async def count_outbox(conn: aiosqlite.Connection) -> dict[str, int]:
+    """Outbox rows by state (for tests and the benchmark)."""
+    rows = await _all(conn, "SELECT state, COUNT(*) FROM outbox GROUP BY state")
+    return {r[0]: r[1] for r in rows}
