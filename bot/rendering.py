@@ -86,7 +86,7 @@ class Renderer:
     ) -> list[str]:
         x = self.texts
         refs = ", ".join(x.ref(t) for t in tickets)
-        who = x.people(args.get("people", []), phone=True)
+        who = x.people(args.get("people", []), phone=key not in ("clarified", "assigned_ping"))
         if key == "duplicate":
             line = ", ".join(self.t("dup_line", ref=x.ref(t), n=t.report_count) for t in tickets)
             return [self.t("duplicate", tickets=line)]
@@ -227,7 +227,7 @@ class Renderer:
         events = await repo.list_events(conn, t.id)
         evidence = await repo.list_evidence(conn, t.id)
         lines = [
-            f"{self.texts.when(e.at)} · {escape(e.kind)}"
+            f"{self.texts.when(e.at, seconds=True)} · {escape(e.kind)}"
             + (f" · {self.texts.person(e.actor_id, phone=False)}" if e.actor_id else "")
             + (f" · {escape(e.detail)}" if e.detail else "")
             for e in events

@@ -105,6 +105,7 @@ class Feedback:
     key: str
     args: dict[str, Any] = field(default_factory=dict)
     changed: bool = False
+    shown_in: int | None = None  # chat where the effect is already visible (no echo needed)
 
 
 OUTCOME_WORDS: dict[str, Outcome] = {
@@ -411,7 +412,7 @@ class Services:
             {"tickets": [t.id], "status": status.value, "outcome": outcome.value, "note": note},
             t.report_message_id,
         )
-        return Feedback("closed", {"id": t.id, "status": status.value}, changed=True)
+        return Feedback("closed", {"id": t.id, "status": status.value}, True, t.chat_id)
 
     async def note(self, actor: int, ticket_id: int, text: str) -> list[Feedback]:
         """Add a note; a note by the reporter also answers a pending clarification."""
@@ -446,7 +447,7 @@ class Services:
                 t.report_message_id,
                 track="clarify",
             )
-            return Feedback("clarify_sent", {"id": t.id}, changed=True)
+            return Feedback("clarify_sent", {"id": t.id}, True, t.chat_id)
 
         return await self._each(actor, [ticket_id], Role.MODERATOR, one)
 
@@ -510,7 +511,7 @@ class Services:
             await self._save(conn, new, a, "reopened", reason, now)
             await repo.add_outbox(conn, t.chat_id, "card", {"new": [t.id], "dup": []}, now)
             await self._page_on_call(conn, [t.id], now, await self.overrides(conn, now))
-            return Feedback("reopened_ok", {"id": t.id}, changed=True)
+            return Feedback("reopened_ok", {"id": t.id}, True, t.chat_id)
 
         return await self._each(actor, [ticket_id], Role.REPORTER, one)
 
@@ -534,7 +535,7 @@ class Services:
             )
             if person.telegram_id in await repo.list_dm_open(conn):
                 await self._say(conn, person.telegram_id, "dm_assigned", now, {"tickets": [t.id]})
-            return Feedback("assigned_ok", {"id": t.id, "name": person.name}, changed=True)
+            return Feedback("assigned_ok", {"id": t.id, "name": person.name}, True, t.chat_id)
 
         return await self._each(actor, [ticket_id], Role.MODERATOR, one)
 
@@ -651,9 +652,9 @@ class Services:
                     await repo.save_ticket(conn, t, next_due_at(t, policy))
                     continue
                 for step in steps:
-                    detail = step.kind.value
-                    if step.kind is not StepKind.ACK_REMINDER:
-                        detail += f" {int(step.overdue_by.total_seconds())}s overdue"
+                    detail = f"step {step.number}: {step.kind.value}"
+                    if step.kind is StepKind.REPEAT:
+                        detail += f", {int(step.overdue_by.total_seconds())}s past the deadline"
                     await repo.add_event(conn, t.id, now, None, "escalated", detail)
                 fired += len(steps)
                 last = steps[-1]

@@ -47,6 +47,7 @@ T: dict[str, dict[str, str]] = {
     },
     "dup_line": {"id": "{ref} (dilaporkan {n}×)", "en": "{ref} (reported {n}×)"},
     "new_ticket": {"id": "Tiket", "en": "Ticket"},
+    "reporter": {"id": "Pelapor", "en": "Reporter"},
     "new_tickets": {"id": "📥 {n} tiket baru", "en": "📥 {n} new tickets"},
     "already_open": {"id": "Sudah dilacak", "en": "Already tracked"},
     "urgent": {"id": "🔴 MENDESAK", "en": "🔴 URGENT"},
@@ -303,10 +304,11 @@ class Texts:
 
     # ---- small pieces ---------------------------------------------------------------
 
-    def when(self, at: datetime) -> str:
+    def when(self, at: datetime, *, seconds: bool = False) -> str:
         """An instant in the display zone, e.g. '23 Nov 14:30 WIB'."""
         local = at.astimezone(self.zone)
-        return local.strftime("%d %b %H:%M ") + (local.tzname() or "")
+        pattern = "%d %b %H:%M:%S " if seconds else "%d %b %H:%M "
+        return local.strftime(pattern) + (local.tzname() or "")
 
     def span(self, delta: timedelta) -> str:
         """A duration, e.g. '1j 30m' / '1h 30m'."""
@@ -326,7 +328,7 @@ class Texts:
             return "—"
         p = self.roster.find_by_id(person_id)
         if p is None:
-            return f'<a href="tg://user?id={person_id}">{person_id}</a>'
+            return f'<a href="tg://user?id={person_id}">{self.t("reporter")}</a>'
         return self.mention(p, phone=phone)
 
     def mention(self, p: Person, *, phone: bool = True) -> str:

@@ -30,8 +30,14 @@ async def _targets(message: Message, services: Services, ids: tuple[int, ...]) -
 
 
 async def _answer(message: Message, services: Services, feedback: list[Feedback]) -> None:
-    items = [dataclasses.asdict(f) for f in feedback]
-    await services.say(message.chat_id, "feedback", {"items": items}, message.message_id)
+    """One reply with what happened, leaving out what the chat already sees (cards, notices)."""
+    items = [
+        dataclasses.asdict(f)
+        for f in feedback
+        if not (f.changed and f.shown_in == message.chat_id)
+    ]
+    if items:
+        await services.say(message.chat_id, "feedback", {"items": items}, message.message_id)
 
 
 async def _usage(message: Message, services: Services, cmd: str) -> None:

@@ -36,7 +36,6 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_CALLBACK_ANSWER = 200
-_SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -56,6 +55,39 @@ _DEFAULT_DESCRIPTIONS = {
     502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",
+}
+_UPDATE_KINDS = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "message_reaction",
+        "message_reaction_count",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
+# Without allowed_updates Telegram sends every kind but these three.
+_DEFAULT_UPDATE_KINDS = _UPDATE_KINDS - {
+    "chat_member",
+    "message_reaction",
+    "message_reaction_count",
 }
 _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
 # Form bodies carry every value as a string; these hold JSON, integers or booleans.
@@ -559,6 +591,8 @@ class Sandbox:
         self.callback_answers: dict[str, JSON] = {}
         self.commands: dict[str, list[JSON]] = {}
         self.rejected_429 = 0
+        self.unseen: list[JSON] = []  # user messages not delivered (privacy mode, left chat)
+        self.allowed_updates: list[str] | None = None  # as last set by getUpdates
 
         self._users: dict[int, JSON] = {}
         self._started: set[int] = set()
@@ -757,9 +791,37 @@ class Sandbox:
 
     def _push_message(self, message: JSON) -> JSON:
         self._messages[(message["chat"]["id"], message["message_id"])] = message
+        if not self._visible_to_bot(message):
+            self.unseen.append(message)
+            return message
         kind = "channel_post" if message["chat"]["type"] == "channel" else "message"
         self.push_update({kind: message})
         return message
+
+    def _visible_to_bot(self, message: JSON) -> bool:
+        """Privacy mode and membership, as Telegram applies them before delivering."""
+        chat = message["chat"]
+        if chat["id"] in self.left_chats:
+            return False
+        if chat["type"] not in ("group", "supergroup") or self.can_read_all_group_messages:
+            return True
+        if self.bot_user["id"] in self.admins.get(chat["id"], set()):
+            return True
+        replied = message.get("reply_to_message") or {}
+        if replied.get("from", {}).get("id") == self.bot_user["id"]:
+            return True
+        text = message.get("text") or message.get("caption") or ""
+        entities = message.get("entities") or message.get("caption_entities") or []
+        me = f"@{self.bot_user['username']}".lower()
+        for e in entities:
+            if e.get("offset") != 0 and e.get("type") == "bot_command":
+                continue
+            word = _utf16_slice(text, e.get("offset", 0), e.get("length", 0)).lower()
+            if e.get("type") == "bot_command" and ("@" not in word or word.endswith(me)):
+                return True
+            if e.get("type") == "mention" and word == me:
+                return True
+        return False
 
     def send_text(
         self,
@@ -914,7 +976,11 @@ class Sandbox:
         return change
 
     def push_update(self, update: JSON) -> int:
-        """Queue a raw update (any shape); assigns ``update_id`` when missing."""
+        """Queue a raw update (any shape); assigns ``update_id`` when missing.
+
+        Like Telegram, getUpdates drops known update kinds the bot did not ask for
+        (``allowed_updates``; by default chat_member and reactions).
+        """
         update = dict(update)
         if "update_id" not in update:
             update["update_id"] = next(self._update_ids)
@@ -1115,6 +1181,11 @@ class Sandbox:
         elif offset < 0 and len(self._updates) > -offset:
             self._updates = self._updates[offset:]
             self.confirmed_offset = max(self.confirmed_offset, _update_id(self._updates[0]))
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            # Telegram keeps the last list; an empty one restores the default.
+            self.allowed_updates = [str(a) for a in allowed] or None
+        self._drop_unwanted_updates()
         # A newer getUpdates ends an older pending one with 409, as Telegram does.
         self._poll_generation += 1
         generation = self._poll_generation
@@ -1125,7 +1196,17 @@ class Sandbox:
             await self._activity.wait(deadline - loop.time())
             if generation != self._poll_generation:
                 raise ApiError(409, _CONFLICT)
+            self._drop_unwanted_updates()
         return self._updates[:limit]
+
+    def _drop_unwanted_updates(self) -> None:
+        """Telegram never queues update kinds the bot did not ask for."""
+        allowed = set(self.allowed_updates or _DEFAULT_UPDATE_KINDS)
+        self._updates = [
+            u
+            for u in self._updates
+            if (kind := _update_kind(u)) is None or kind not in _UPDATE_KINDS or kind in allowed
+        ]
 
     # ------------------------------------------------------------------ methods: chats
 
@@ -1548,6 +1629,16 @@ class Sandbox:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _utf16_slice(text: str, offset: int, length: int) -> str:
+    data = text.encode("utf-16-le")
+    return data[2 * offset : 2 * (offset + length)].decode("utf-16-le", errors="replace")
+
+
+def _update_kind(update: JSON) -> str | None:
+    kinds = [k for k in update if k != "update_id"]
+    return kinds[0] if len(kinds) == 1 else None
 
 
 def _shallow(message: JSON) -> JSON:

@@ -1,0 +1,283 @@
+"""`liaison-bot demo`: the whole flow on loopback, no Telegram account, as a transcript.
+
+An embedded sandbox Bot API, the real bot (PTB over real HTTP), a temporary database and
+compressed deadlines (seconds instead of minutes and hours). A scripted liaison chat plays
+out: reports, a duplicate written differently, a forward, an acknowledgement, a removal, a
+rejection, a clarification, and a ticket nobody acts on that escalates to the backup and then
+to a supervisor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.app import LiaisonApp, Runtime, build_application, serve
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.domain.roster import parse_roster
+from bot.sandbox.server import Sandbox, SentMessage, parse_html
+from bot.sender import Limits
+
+CHAT = -1001700000001
+SUP_CHAT = -1001700000002
+ANDI, BUDI, SARI = 1001, 1002, 2001
+RINA, DEWI = 3001, 3002
+NAMES = {
+    ANDI: "Andi (moderator, on call)",
+    BUDI: "Budi (moderator, backup)",
+    SARI: "Sari (supervisor)",
+    RINA: "Rina (ministry)",
+    DEWI: "Dewi (ministry)",
+}
+CHATS = {CHAT: "liaison chat", SUP_CHAT: "supervisor chat"}
+
+ROSTER = """
+[[person]]
+name = "Andi Wijaya"
+telegram_id = 1001
+username = "andi_mod"
+phone = "+62 811 0000 0001"
+roles = ["moderator"]
+
+[[person]]
+name = "Budi Santoso"
+telegram_id = 1002
+username = "budi_mod"
+phone = "+62 811 0000 0002"
+roles = ["moderator"]
+
+[[person]]
+name = "Sari Dewi"
+telegram_id = 2001
+username = "sari_lead"
+phone = "+62 811 0000 0009"
+roles = ["supervisor"]
+
+[rotation]
+start = 2026-01-01T08:00:00+07:00
+shift = "8h"
+order = ["andi_mod", "budi_mod"]
+"""
+
+
+class Transcript:
+    """Prints what people say and, as they happen, the bot's calls to the Bot API."""
+
+    def __init__(self, sandbox: Sandbox, loop: asyncio.AbstractEventLoop) -> None:
+        self.sandbox = sandbox
+        self.seen = 0
+        self.t0 = loop.time()
+        self.loop = loop
+
+    def stamp(self) -> str:
+        return f"[{self.loop.time() - self.t0:5.1f}s]"
+
+    def person(self, user: int, chat: int, text: str, note: str = "") -> None:
+        self.flush()
+        where = CHATS.get(chat, "private chat")
+        print(f"{self.stamp()} 👤 {NAMES[user]} in {where}{note}:")
+        print(textwrap.indent(text, "      "))
+
+    def flush(self) -> None:
+        calls = self.sandbox.calls
+        while self.seen < len(calls):
+            method, params = calls[self.seen]
+            self.seen += 1
+            self._print_call(method, params)
+
+    def _print_call(self, method: str, params: dict[str, Any]) -> None:
+        chat = params.get("chat_id")
+        where = CHATS.get(int(chat), f"DM to {NAMES.get(int(chat), chat)}") if chat else ""
+        if method == "sendMessage":
+            text = _plain(str(params.get("text", "")))
+            reply = params.get("reply_parameters") or {}
+            note = " (reply)" if reply else ""
+            print(f"{self.stamp()} 🤖 bot → {where}{note}:")
+            print(textwrap.indent(text, "      "))
+            buttons = [
+                b["text"]
+                for row in (params.get("reply_markup") or {}).get("inline_keyboard", [])
+                for b in row
+            ]
+            if buttons:
+                print("      " + "  ".join(f"[{b}]" for b in buttons))
+        elif method == "editMessageText":
+            text = _plain(str(params.get("text", "")))
+            print(f"{self.stamp()} ✏️  bot edits its card in the {where}:")
+            print(textwrap.indent(text, "      "))
+        elif method == "answerCallbackQuery" and params.get("text"):
+            print(f"{self.stamp()} 💬 button answer: {params['text']}")
+        elif method == "leaveChat":
+            print(f"{self.stamp()} 🚪 bot leaves chat {chat}")
+
+
+def _plain(html: str) -> str:
+    try:
+        return parse_html(html)[0]
+    except Exception:  # the transcript never fails on a message the sandbox accepted
+        return html
+
+
+class Demo:
+    """The scripted chat."""
+
+    def __init__(self, sandbox: Sandbox, app: LiaisonApp, out: Transcript) -> None:
+        self.sandbox = sandbox
+        self.app = app
+        self.out = out
+
+    async def idle(self, within: float = 10.0) -> None:
+        """Wait until the bot has consumed every update and delivered what it queued."""
+        await self.sandbox.wait_for(lambda: self.sandbox.pending_updates() == 0, timeout=within)
+        sender = self.app.bot_data.sender_
+        if sender is not None:
+            await sender.drain(within)
+        self.out.flush()
+
+    async def until(self, predicate: Callable[[], object], within: float) -> None:
+        await self.sandbox.wait_for(predicate, timeout=within)
+        await self.idle()
+
+    def say(self, user: int, text: str, chat: int = CHAT, **kw: Any) -> dict[str, Any]:
+        self.out.person(user, chat, text, " (replying)" if kw.get("reply_to") else "")
+        return self.sandbox.send_text(chat, user, text, **kw)
+
+    def card_of(self, message_id: int) -> SentMessage:
+        return next(m for m in self.sandbox.messages(CHAT) if m.reply_to == message_id)
+
+    async def play(self) -> None:
+        s = self.sandbox
+        section("0. The on-call moderator starts the bot privately, to get direct messages")
+        self.out.person(ANDI, ANDI, "/start")
+        s.start_private(ANDI)
+        await self.idle()
+
+        section("1. Ministry staff report links; each becomes one ticket")
+        first = self.say(RINA, "Propaganda video, please take down: https://t.me/HoaxDaily/1042")
+        await self.idle()
+        self.say(DEWI, "Same post again: telegram.me/hoaxdaily/1042?single")
+        await self.idle()
+        channel = s.add_chat(-1001999000111, "Berita Palsu", "channel", username="beritapalsu_id")
+        self.out.person(RINA, CHAT, "(forwards a post from the channel @beritapalsu_id)")
+        s.forward(CHAT, RINA, Sandbox.origin_channel(channel, 77), "Bom rakitan tutorial …")
+        await self.idle()
+        both = self.say(RINA, "Two more, #urgent: https://t.me/KabarHoax/9 and t.me/+AbCdEf123")
+        await self.idle()
+        self.say(DEWI, "Rapat jam 3 ya")  # chatter: no reply
+        await self.idle()
+        self.say(DEWI, "Also see https://example.com/article")
+        await self.idle()
+
+        section("2. Moderators act: acknowledge, remove, reject, ask for clarification")
+        card = self.card_of(first["message_id"])
+        self.out.person(ANDI, CHAT, "(presses [Acknowledge] on the card of #1)")
+        s.press_button(CHAT, ANDI, card.message_id, "ack:1")
+        await self.idle()
+        self.say(ANDI, "/done 1 banned channel removed for terrorism propaganda")
+        await self.idle()
+        self.say(BUDI, "/reject 4 invite link to a news outlet, not propaganda")
+        await self.idle()
+        self.say(ANDI, "/clarify 2 Which part of the video? It is 40 minutes long.")
+        await self.idle()
+        question = next(m for m in s.messages(CHAT) if "asks about" in m.text)
+        self.say(RINA, "From 12:30 to 14:00, the bomb-making part.", reply_to=question.message_id)
+        await self.idle()
+        self.say(ANDI, "/done 2 restricted")
+        await self.idle()
+
+        section("3. Nobody acts on #3: backup pinged, then supervisors, then again")
+        print("      (deadlines compressed: acknowledge 8 s, urgent close 14 s, repeat 5 s)")
+        self.say(RINA, "/open")
+        await self.idle()
+        await self.until(lambda: any("Not acknowledged" in m.text for m in s.messages(CHAT)), 15)
+        await self.until(lambda: any("ESCALATION" in m.text for m in s.messages(SUP_CHAT)), 15)
+        await self.until(
+            lambda: sum("ESCALATION" in m.text for m in s.messages(SUP_CHAT)) >= 2, 15
+        )
+        self.say(BUDI, "/ack 3")
+        await self.idle()
+        self.say(BUDI, "/done 3 removed")
+        await self.idle()
+        self.say(SARI, "/ticket 3")
+        await self.idle()
+        del both
+
+
+async def _keep_flushing(out: Transcript) -> None:
+    """Print the bot's calls as they happen, so timestamps are true."""
+    while True:
+        out.flush()
+        await asyncio.sleep(0.05)
+
+
+def section(title: str) -> None:
+    print()
+    print(f"──── {title} " + "─" * max(0, 70 - len(title)))
+
+
+async def run_demo(language: str = "en") -> int:
+    """Run the scripted demo and print the transcript; 0 when it played through."""
+    with tempfile.TemporaryDirectory(prefix="liaison-demo-") as tmp:
+        sandbox = Sandbox(group_limit=20)
+        sandbox.add_chat(CHAT, "Kominfo – Telegram liaison", "supergroup")
+        sandbox.add_chat(SUP_CHAT, "Liaison supervisors", "supergroup")
+        for uid, name, username in (
+            (ANDI, "Andi", "andi_mod"),
+            (BUDI, "Budi", "budi_mod"),
+            (SARI, "Sari", "sari_lead"),
+            (RINA, "Rina", None),
+            (DEWI, "Dewi", None),
+        ):
+            sandbox.add_user(uid, name, username)
+        await sandbox.start()
+        settings = Settings(
+            bot_token=sandbox.token,
+            api_base_url=sandbox.base_url,
+            chat_id=CHAT,
+            supervisor_chat_id=SUP_CHAT,
+            database=Path(tmp) / "demo.db",
+            ack_deadline="8s",
+            resolve_deadline="30s",
+            urgent_deadline="14s",
+            escalation_repeat="5s",
+            language=language,
+            digest_at="",
+            _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+        )
+        app = build_application(
+            Runtime(
+                settings, parse_roster(ROSTER), SystemClock(), Limits(min_gap=0.3), poll_timeout=2
+            )
+        )
+        loop = asyncio.get_running_loop()
+        out = Transcript(sandbox, loop)
+        print("Liaison bot demo: a local sandbox Bot API on 127.0.0.1, no Telegram account.")
+        task = asyncio.create_task(serve(app, poll_timeout=2))
+        printer = asyncio.create_task(_keep_flushing(out))
+        try:
+            await sandbox.wait_for(lambda: sandbox.call_count("getUpdates") > 0, timeout=10)
+            out.flush()
+            await Demo(sandbox, app, out).play()
+            section("Export (liaison-bot export --format json), one line per ticket")
+            from bot.export import load_records
+
+            for r in await load_records(app.bot_data.services.db, settings.policy):
+                kinds = ",".join(e["kind"] for e in r["events"])
+                print(
+                    f"  #{r['id']} {r['status']:<12} {r['outcome'] or '-':<10} "
+                    f"reports={r['report_count']} urgent={r['urgent']} events={kinds}"
+                )
+        finally:
+            for running in (printer, task):
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+            await sandbox.stop()
+    print("\nDemo finished.")
+    return 0
