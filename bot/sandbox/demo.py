@@ -14,8 +14,11 @@ import contextlib
 import tempfile
 import textwrap
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from bot.app import LiaisonApp, Runtime, build_application, serve
 from bot.clock import SystemClock
@@ -237,17 +240,17 @@ async def run_demo(language: str = "en") -> int:
             sandbox.add_user(uid, name, username)
         await sandbox.start()
         settings = Settings(
-            bot_token=sandbox.token,
+            bot_token=SecretStr(sandbox.token),
             api_base_url=sandbox.base_url,
             chat_id=CHAT,
             supervisor_chat_id=SUP_CHAT,
             database=Path(tmp) / "demo.db",
-            ack_deadline="8s",
-            resolve_deadline="30s",
-            urgent_deadline="14s",
-            escalation_repeat="5s",
+            ack_deadline=timedelta(seconds=8),
+            resolve_deadline=timedelta(seconds=30),
+            urgent_deadline=timedelta(seconds=14),
+            escalation_repeat=timedelta(seconds=5),
             language=language,
-            digest_at="",
+            digest_at=None,
             _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
         )
         app = build_application(

@@ -85,7 +85,7 @@ class World:
     def sent(self, chat: int = CHAT) -> list[SentMessage]:
         return self.sandbox.messages(chat)
 
-    async def wait(self, predicate: Callable[[], T | None | bool], within: float = 8.0) -> T:
+    async def wait(self, predicate: Callable[[], T | bool | None], within: float = 8.0) -> T:
         return await self.sandbox.wait_for(predicate, timeout=within)
 
     async def reply_to(
