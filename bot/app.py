@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -182,10 +182,16 @@ async def poll(app: LiaisonApp, *, poll_seconds: int = 25) -> None:
     backoff = 1.0
     while True:
         try:
-            updates = await app.bot.get_updates(
-                offset=last + 1 if last else None,
-                timeout=poll_seconds,
-                allowed_updates=Update.ALL_TYPES,
+            raw = await app.bot.do_api_request(
+                # Bot API methods are case-insensitive; the lower-case name fetches the raw
+                # JSON, so one malformed update cannot make the whole batch unreadable
+                "getupdates",
+                api_kwargs={
+                    "offset": last + 1 if last else 0,
+                    "timeout": poll_seconds,
+                    "allowed_updates": list(Update.ALL_TYPES),
+                },
+                read_timeout=poll_seconds + 10,
             )
             backoff = 1.0
         except InvalidToken:
@@ -194,16 +200,23 @@ async def poll(app: LiaisonApp, *, poll_seconds: int = 25) -> None:
             log.error("another instance is polling with this token; waiting")
             await asyncio.sleep(backoff := min(backoff * 2, 30.0))
             continue
-        except (NetworkError, TelegramError) as exc:
+        except TelegramError as exc:
             log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             continue
-        for update in updates:
-            if update.update_id <= last:
+        for data in raw if isinstance(raw, list) else []:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int) or update_id <= last:
                 continue  # re-delivered after a crash: its effect is already committed
-            await process_durably(app, update)
-            last = update.update_id
+            try:
+                update = Update.de_json(data, app.bot)
+            except Exception:  # a malformed update must not block every later one
+                log.warning("skipping malformed update %s", update_id, exc_info=True)
+                await _mark_handled(db, update_id)
+            else:
+                await process_durably(app, update)
+            last = update_id
 
 
 async def process_durably(app: LiaisonApp, update: Update) -> None:
@@ -230,15 +243,21 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
         delay = min(delay * 2, 30.0)
     else:
         raise StorageFailure(f"database unavailable: {data.storage_error}")
+    await _mark_handled(db, update.update_id)
+
+
+async def _mark_handled(db: Database, update_id: int) -> None:
+    """Remember an update whose handlers wrote nothing (chatter, queries) as handled."""
     async with db.read() as conn:
         marked = await repo.find_meta(conn, "last_update_id")
-    if marked is None or int(marked) < update.update_id:
-        token = current_update_id.set(update.update_id)
-        try:
-            async with db.transaction():
-                pass  # nothing else to write: just remember the update as handled
-        finally:
-            current_update_id.reset(token)
+    if marked is not None and int(marked) >= update_id:
+        return
+    token = current_update_id.set(update_id)
+    try:
+        async with db.transaction():
+            pass  # the transaction itself records the update id
+    finally:
+        current_update_id.reset(token)
 
 
 async def on_error(update: object, context: Context) -> None:

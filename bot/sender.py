@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -166,7 +168,7 @@ class Sender:
             elif head.kind == "refresh":
                 await self._refresh(chat_id, int(head.payload["message_id"]), ids)
             elif head.kind == "say":
-                rendered = await self.renderer.say(head)
+                rendered = await self.renderer.say(merged_say(batch))
                 await self._send_all(chat_id, rendered, head.payload.get("reply_to"), ids)
             elif head.kind == "leave":
                 text = self.renderer.t("leave_reason")
@@ -312,9 +314,41 @@ def take_batch(items: list[OutboxItem]) -> list[OutboxItem]:
             batch.append(item)
             count += size
         return batch
+    if (
+        head.kind == "say"
+        and head.payload.get("key") in MERGEABLE
+        and "reply_to" not in head.payload
+    ):
+        batch = [head]
+        for item in items[1:]:
+            same_kind = item.kind == "say" and "reply_to" not in item.payload
+            if not same_kind or item.payload.get("key") != head.payload.get("key"):
+                break
+            if _without_tickets(item.payload) != _without_tickets(head.payload):
+                break
+            batch.append(item)
+        return batch
     if head.kind == "refresh":
         return [i for i in items if i.kind == "refresh" and i.payload == head.payload]
     return [head]
+
+
+MERGEABLE = frozenset({"dm_new", "dm_reminder", "ack_reminder", "overdue", "no_oncall"})
+
+
+def _without_tickets(payload: dict[str, Any]) -> dict[str, Any]:
+    args = {k: v for k, v in payload.get("args", {}).items() if k != "tickets"}
+    return {"key": payload.get("key"), "args": args}
+
+
+def merged_say(batch: list[OutboxItem]) -> OutboxItem:
+    """Several notices of one kind to one chat as one notice listing all their tickets."""
+    if len(batch) == 1:
+        return batch[0]
+    head = batch[0]
+    tickets = list(dict.fromkeys(t for i in batch for t in i.payload["args"].get("tickets", [])))
+    payload = {**head.payload, "args": {**head.payload["args"], "tickets": tickets}}
+    return dataclasses.replace(head, payload=payload)
 
 
 def _seconds(value: int | timedelta) -> float:
