@@ -1,0 +1,150 @@
+"""Escalation end to end, with second-scale deadlines and a real sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.server import Sandbox
+from bot.sender import Limits
+from tests.e2e.harness import (
+    ANDI,
+    RINA,
+    SARI,
+    SUP_CHAT,
+    make_roster,
+    populate,
+    running_bot,
+)
+
+FAST = {
+    "ack_deadline": timedelta(seconds=1),
+    "resolve_deadline": timedelta(seconds=2),
+    "urgent_deadline": timedelta(seconds=2),
+    "escalation_repeat": timedelta(seconds=1),
+}
+
+
+def escalations(world_sandbox: Sandbox) -> list[str]:
+    return [m.text for m in world_sandbox.messages(SUP_CHAT) if "ESCALATION" in m.text]
+
+
+async def test_backup_then_supervisors_then_repeats_then_silence(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, **FAST) as w:
+        w.sandbox.start_private(SARI)  # the supervisor gets direct messages too
+        msg = w.say(RINA, "t.me/hoax_channel/77")
+        await w.reply_to(msg["message_id"])
+        reminder = await w.text_containing("Not acknowledged")
+        assert "Andi Wijaya" in reminder.text and "Budi Santoso" in reminder.text
+        assert "#1" in reminder.text
+        first = await w.wait(lambda: escalations(w.sandbox) or None, within=5)
+        assert "#1" in first[0] and "Sari Dewi" in first[0]
+        await w.wait(lambda: any("ESCALATION" in m.text for m in w.sent(SARI)), within=5)
+        await w.wait(lambda: len(escalations(w.sandbox)) >= 2, within=5)
+        w.say(ANDI, "/done 1")
+        await w.settled()
+        count = len(escalations(w.sandbox))
+        rec = await w.ticket(1)
+        assert rec["status"] == "removed"
+        steps = [e["detail"] for e in rec["events"] if e["kind"] == "escalated"]
+        assert steps[:3] == [
+            "step 1: ack_reminder",
+            "step 2: overdue",
+            "step 3: overdue_repeat, 1s past the deadline",
+        ]
+        # nothing more once closed, even after several repeat intervals
+        await asyncio.sleep(2.5)
+        await w.settled()
+        assert len(escalations(w.sandbox)) == count
+        assert [e for e in (await w.ticket(1))["events"] if e["kind"] == "escalated"] == [
+            e for e in rec["events"] if e["kind"] == "escalated"
+        ]
+
+
+async def test_steps_fire_within_a_second_of_due(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, **FAST) as w:
+        for n in range(5):
+            w.say(RINA, f"t.me/lateness_check/{n + 1}")
+        await w.wait(lambda: len(escalations(w.sandbox)) >= 1, within=8)
+        await w.settled()
+        for record in await w.export():
+            from datetime import datetime
+
+            created = datetime.fromisoformat(record["created_at"])
+            for event in record["events"]:
+                if event["detail"] == "step 1: ack_reminder":
+                    late = datetime.fromisoformat(event["at"]) - (created + timedelta(seconds=1))
+                    assert timedelta(0) <= late < timedelta(seconds=1)
+
+
+async def test_nobody_on_call_pages_supervisors_at_once(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, roster=make_roster(order="[]")) as w:
+        msg = w.say(RINA, "t.me/hoax_channel/78")
+        card = await w.reply_to(msg["message_id"])
+        assert "nobody" in card.text
+        page = await w.text_containing("Nobody is on call", chat=SUP_CHAT)
+        assert "#1" in page.text and "Sari Dewi" in page.text
+
+
+async def test_direct_message_refused_is_noted_once_and_not_retried(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        w.sandbox.start_private(ANDI)
+        await w.settled()
+        w.sandbox.block_bot(ANDI)
+        w.say(RINA, "t.me/hoax_channel/80")
+        await w.settled()
+        w.say(RINA, "t.me/hoax_channel/81")
+        await w.settled()
+        dm_attempts = [
+            p
+            for m, p in w.sandbox.calls
+            if m == "sendMessage" and str(p.get("chat_id")) == str(ANDI)
+        ]
+        # one welcome, one refused page; the second ticket does not try again
+        assert len(dm_attempts) == 2
+
+
+async def test_injected_429_and_5xx_are_retried_until_delivered(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        w.sandbox.fail_next("sendMessage", 429, retry_after=1)
+        w.sandbox.fail_next("sendMessage", 502)
+        msg = w.say(RINA, "t.me/hoax_channel/90")
+        card = await w.reply_to(msg["message_id"], within=10)
+        assert "#1" in card.text
+        await w.settled()
+        assert len([m for m in w.sent() if m.reply_to == msg["message_id"]]) == 1
+
+
+@pytest.mark.timeout(120)
+async def test_burst_of_200_is_announced_within_a_minute_without_429(tmp_path: Path) -> None:
+    sandbox = Sandbox(group_limit=20, group_window=60.0)
+    populate(sandbox)
+    await sandbox.start()
+    try:
+        async with running_bot(tmp_path, sandbox=sandbox, limits=Limits()) as w:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for n in range(200):
+                w.say(RINA, f"burst t.me/burst_channel/{n + 1}")
+                if n % 20 == 19:
+                    await asyncio.sleep(1.0)  # 200 reports spread over 10 s
+            announced = await w.wait(
+                lambda: (
+                    len({n for m in w.sent() for n in range(1, 201) if f"#{n} " in m.text}) == 200
+                    or None
+                ),
+                within=60,
+            )
+            assert announced
+            elapsed = loop.time() - start
+            assert elapsed < 60
+            assert sandbox.rejected_429 == 0
+            sends = [m for m in w.sent()]
+            assert len(sends) <= 20
+            records = await w.export()
+            assert len(records) == 200
+    finally:
+        await sandbox.stop()
