@@ -124,7 +124,7 @@ async def _fill(db_path: Path) -> None:
     db = await Database.open(db_path)
     try:
         svc = Services(db, SystemClock(), make_roster(), config())
-        for n, link in enumerate(("t.me/hoax/1", "t.me/hoax/2", "t.me/+AbC")):
+        for n, link in enumerate(("t.me/hoax_id/1", "t.me/hoax_id/2", "t.me/+AbCdEf123456")):
             parsed = normalise_link(link)
             assert parsed is not None
             await svc.report(Intake(CHAT, 100 + n, RINA, [parsed], urgent=n == 1))
@@ -160,7 +160,7 @@ def test_export_json_and_csv(tmp_path: Path) -> None:
         "events",
     ):
         assert key in first
-    assert first["link"] == "https://t.me/hoax/1"
+    assert first["link"] == "https://t.me/hoax_id/1"
     assert first["status"] == "removed" and first["outcome"] == "banned"
     assert first["created_at"].endswith("+00:00")
     # banned closed the channel's other open ticket too
