@@ -139,6 +139,7 @@ class Services:
         self.config = config
         self._on_outbox = on_outbox
         self._on_schedule = on_schedule
+        self.started_at = clock.now()
 
     def set_listeners(
         self, on_outbox: Callable[[], None], on_schedule: Callable[[], None]
@@ -771,14 +772,14 @@ class Services:
         if local.time() < at:
             return False
         day = local.date().isoformat()
+        started = self.started_at.astimezone(self.config.zone)
         async with self.db.transaction() as conn:
-            if await repo.find_meta(conn, "last_digest_day") == day:
+            last = await repo.find_meta(conn, "last_digest_day")
+            if last == day:
                 return False
             await repo.set_meta(conn, "last_digest_day", day)
-            if await repo.find_meta(conn, "digest_started") is None:
-                # first start: begin counting from tomorrow rather than post at once
-                await repo.set_meta(conn, "digest_started", day)
-                return False
+            if last is None and started.date() == local.date() and started.time() > at:
+                return False  # first start, after today's digest hour: the first is tomorrow
             await self._say(conn, self.config.chat_id, "digest", now, {"day": day})
         self._on_outbox()
         return True

@@ -1,0 +1,70 @@
+"""Shift hand-off, daily digest and the privacy-mode warning, through the sandbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import SystemClock
+from bot.sandbox.server import Sandbox
+from tests.e2e.harness import CHAT, RINA, make_roster, populate, running_bot
+
+
+async def test_shift_change_posts_a_handoff_with_open_tickets(tmp_path: Path) -> None:
+    now = SystemClock().now()
+    # shifts of 3 s starting 2 s ago: a boundary comes within a few seconds
+    start = (now - timedelta(seconds=2)).isoformat()
+    async with running_bot(tmp_path, roster=make_roster(start=start, shift="3s")) as w:
+        msg = w.say(RINA, "t.me/handoff_check/1")
+        await w.reply_to(msg["message_id"])
+        handoff = await w.text_containing("Shift change", within=8)
+        assert "➜" in handoff.text
+        assert "#1" in handoff.text
+        names = ("Andi Wijaya", "Budi Santoso")
+        assert all(name in handoff.text for name in names)
+
+
+@pytest.mark.timeout(100)
+async def test_daily_digest_at_the_configured_minute(tmp_path: Path) -> None:
+    zone = ZoneInfo("Asia/Jakarta")
+    local = SystemClock().now().astimezone(zone)
+    # the next whole minute, local time; the bot starts before it, so today's digest is due
+    target = (local + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if target.date() != local.date():
+        target = local.replace(hour=0, minute=0, second=0, microsecond=0)  # pragma: no cover
+    async with running_bot(tmp_path, digest_at=f"{target:%H:%M}") as w:
+        msg = w.say(RINA, "t.me/digest_check/1")
+        await w.reply_to(msg["message_id"])
+        wait = (target - SystemClock().now().astimezone(zone)).total_seconds() + 5
+        digest = await w.text_containing("Daily digest", within=max(5.0, wait))
+        assert "1 open" in digest.text
+
+
+async def test_privacy_mode_on_is_reported_in_the_chat(tmp_path: Path) -> None:
+    sandbox = Sandbox(group_limit=None, can_read_all_group_messages=False)
+    populate(sandbox)
+    await sandbox.start()
+    try:
+        async with running_bot(tmp_path, sandbox=sandbox) as w:
+            warning = await w.text_containing("privacy mode", chat=CHAT)
+            assert "/setprivacy" in warning.text
+    finally:
+        await sandbox.stop()
+
+
+async def test_no_privacy_warning_when_the_bot_is_admin(tmp_path: Path) -> None:
+    sandbox = Sandbox(group_limit=None, can_read_all_group_messages=False)
+    populate(sandbox)
+    sandbox.set_admin(CHAT, sandbox.bot_user["id"])
+    await sandbox.start()
+    try:
+        async with running_bot(tmp_path, sandbox=sandbox) as w:
+            msg = w.say(RINA, "/open")
+            await w.reply_to(msg["message_id"])
+            await w.settled()
+            assert not any("privacy" in m.text for m in w.sent())
+    finally:
+        await sandbox.stop()
