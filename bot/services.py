@@ -140,6 +140,8 @@ class Services:
         self._on_outbox = on_outbox
         self._on_schedule = on_schedule
         self.started_at = clock.now()
+        self._shift_index: int | None = None  # the shift last seen by handoff_if_due
+        self._digest_day: str | None = None  # the day last seen by digest_if_due
 
     def set_listeners(
         self, on_outbox: Callable[[], None], on_schedule: Callable[[], None]
@@ -646,6 +648,10 @@ class Services:
         reminders: list[int] = []
         overdue: list[int] = []
         fired = 0
+        async with self.db.read() as conn:
+            soonest = await repo.find_next_due_at(conn)
+        if soonest is None or soonest > now:
+            return 0  # the common case: nothing due, so no write transaction at all
         async with self.db.transaction() as conn:
             for t in await repo.list_due_tickets(conn, now):
                 steps = due_steps(t, policy, now)
@@ -725,8 +731,9 @@ class Services:
         """At a shift change, post who hands over to whom and the most pressing tickets."""
         now = self.clock.now()
         shift = roster_shift_at(self.roster, now)
-        if shift is None:
+        if shift is None or shift.index == self._shift_index:
             return False
+        self._shift_index = shift.index
         async with self.db.transaction() as conn:
             last = await repo.find_meta(conn, "last_shift_index")
             await repo.set_meta(conn, "last_shift_index", str(shift.index))
@@ -772,6 +779,9 @@ class Services:
         if local.time() < at:
             return False
         day = local.date().isoformat()
+        if day == self._digest_day:
+            return False
+        self._digest_day = day
         started = self.started_at.astimezone(self.config.zone)
         async with self.db.transaction() as conn:
             last = await repo.find_meta(conn, "last_digest_day")
