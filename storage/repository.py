@@ -113,14 +113,15 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
     )
 
 
+# One trip to aiosqlite's worker thread per query (execute + fetch + close would be three):
+# the thread hand-off, not SQLite, is what a statement costs here.
 async def _all(conn: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-    async with conn.execute(sql, args) as cur:
-        return list(await cur.fetchall())
+    return list(await conn.execute_fetchall(sql, args))
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:
-    async with conn.execute(sql, args) as cur:
-        return await cur.fetchone()
+    rows = await conn.execute_fetchall(sql, args)
+    return next(iter(rows), None)
 
 
 # ---- tickets -------------------------------------------------------------------------------
@@ -604,6 +605,19 @@ async def list_pending_outbox(conn: aiosqlite.Connection, limit: int = 500) -> l
     return [_outbox(r) for r in rows]
 
 
+async def list_outbox_chats(
+    conn: aiosqlite.Connection, now: datetime
+) -> list[tuple[int, datetime | None]]:
+    """Chats with undelivered notifications, each with when the next may go out (None: now)."""
+    rows = await _all(
+        conn,
+        "SELECT chat_id, MIN(CASE WHEN not_before IS NULL OR not_before <= ? THEN '' "
+        "ELSE not_before END) FROM outbox WHERE state = 'pending' GROUP BY chat_id",
+        (to_db(now),),
+    )
+    return [(r[0], from_db(r[1] or None)) for r in rows]
+
+
 async def mark_outbox_sent(
     conn: aiosqlite.Connection, ids: Sequence[int], now: datetime, message_id: int | None
 ) -> None:
@@ -637,3 +651,19 @@ async def count_outbox(conn: aiosqlite.Connection) -> dict[str, int]:
     """Outbox rows by state (for tests and the benchmark)."""
     rows = await _all(conn, "SELECT state, COUNT(*) FROM outbox GROUP BY state")
     return {r[0]: r[1] for r in rows}
+
+
+async def count_reports_between(
+    conn: aiosqlite.Connection, since: datetime | None, until: datetime | None = None
+) -> int:
+    """Reports (duplicates included) received in [since, until)."""
+    sql = "SELECT COUNT(*) FROM reports WHERE 1=1"
+    args: list[Any] = []
+    if since is not None:
+        sql += " AND at >= ?"
+        args.append(to_db(since))
+    if until is not None:
+        sql += " AND at < ?"
+        args.append(to_db(until))
+    row = await _one(conn, sql, args)
+    return int(row[0])
