@@ -1,4 +1,4 @@
-"""Command line: liaison-bot run | demo | check | export."""
+"""Command line: liaison-bot run | demo | check | export | stats."""
 
 from __future__ import annotations
 
@@ -135,6 +135,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """The figures of `/stats` in the terminal."""
+    import html
+    import re
+
+    from bot.reporting import load_stats, stats_text
+    from bot.texts import Texts
+    from storage.db import Database
+
+    settings = load_settings()
+    roster = load_roster(settings.roster) if settings.roster.exists() else Roster((), None)
+    if not settings.database.exists():
+        return _fail(f"database not found: {settings.database} (LIAISON_DATABASE)")
+    if not 1 <= args.days <= 366:
+        return _fail("--days: a whole number from 1 to 366")
+
+    async def main() -> str:
+        db = await Database.open(settings.database)
+        try:
+            now = SystemClock().now()
+            stats = await load_stats(db, settings.policy, settings.zone, now, args.days)
+        finally:
+            await db.close()
+        texts = Texts(settings.language, settings.zone, roster, settings.policy)
+        return stats_text(stats, texts, args.days)
+
+    print(html.unescape(re.sub(r"<[^>]+>", "", asyncio.run(main()))))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The whole flow on this machine against an embedded sandbox."""
     from bot.sandbox.demo import run_demo
@@ -157,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--since", help="YYYY-MM-DD (local date)")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.set_defaults(func=cmd_export)
+    stats = sub.add_parser("stats", help="the /stats figures in the terminal")
+    stats.add_argument("--days", type=int, default=7)
+    stats.set_defaults(func=cmd_stats)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)

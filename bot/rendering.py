@@ -10,13 +10,16 @@ from typing import Any
 import aiosqlite
 
 from bot.domain.roster import backup_at, on_call_at, shifts_between
+from bot.domain.stats import Stats
 from bot.domain.tickets import Ticket, effective_deadline, is_overdue
+from bot.export import load_records, to_json
+from bot.reporting import build_report, csv_filename, load_stats, period_start, stats_text
 from bot.services import Role, Services
-from bot.texts import HELP, USAGE, Rendered, Texts, split_lines
+from bot.texts import CARD_TICKETS, HELP, USAGE, Rendered, Texts, split_lines, split_text
 from storage import repository as repo
 from storage.repository import OutboxItem
 
-MAX_CARD_TICKETS = 40  # a grouped card stays well under 4096 characters when edited
+MAX_CARD_TICKETS = CARD_TICKETS  # a grouped card stays well under 4096 characters when edited
 
 
 class Renderer:
@@ -34,17 +37,22 @@ class Renderer:
     # ---- outbox ------------------------------------------------------------------------
 
     async def card(self, chat_id: int, new: Sequence[int], dups: Sequence[int]) -> list[Rendered]:
-        """A new-ticket card: full for one ticket, a grouped list for several."""
+        """A new-ticket card: full for one ticket, grouped lists for several.
+
+        Each message is rendered exactly as `refresh` will later render it from the tickets
+        it shows, so an edit in place never drops a line. The already-tracked tickets named
+        with them are found again from the reports (`dups` is what the queue said then).
+        """
         now = self.services.clock.now()
         async with self.services.db.read() as conn:
             tickets = [t for t in [await repo.find_ticket(conn, i) for i in new] if t]
-            dup_tickets = [t for t in [await repo.find_ticket(conn, i) for i in dups] if t]
+            if not tickets:
+                return []
             duty, _ = await self._duty(conn, now)
-            if len(tickets) == 1 and not dup_tickets:
-                t = tickets[0]
-                count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
-                return [self.texts.card(t, now, duty, count)]
-        return self.texts.group_card(tickets, dup_tickets, now, duty)
+            if len(tickets) == 1:
+                return [await self._card_of(conn, tickets, now, duty)]
+            chunks = self.texts.card_chunks(tickets, await self._dups(conn, tickets), now)
+            return [await self._card_of(conn, chunk, now, duty) for chunk in chunks]
 
     async def refresh(self, chat_id: int, message_id: int) -> Rendered | None:
         """The current state of a card message (for an edit in place)."""
@@ -54,11 +62,32 @@ class Renderer:
             if not tickets:
                 return None
             duty, _ = await self._duty(conn, now)
-            if len(tickets) == 1:
-                t = tickets[0]
-                count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
-                return self.texts.card(t, now, duty, count)
-        return self.texts.group_card(tickets, [], now, duty)[0]
+            return await self._card_of(conn, tickets, now, duty)
+
+    async def _card_of(
+        self, conn: aiosqlite.Connection, tickets: list[Ticket], now: datetime, duty: Any
+    ) -> Rendered:
+        """One card message showing these tickets."""
+        dups = await self._dups(conn, tickets)
+        if len(tickets) == 1:
+            t = tickets[0]
+            count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
+            return self.texts.card(t, now, duty, count, dups)
+        return self.texts.group_card(tickets, dups, now, duty)
+
+    async def _dups(self, conn: aiosqlite.Connection, tickets: list[Ticket]) -> list[Ticket]:
+        """Tickets that the reports which created these tickets named while already open."""
+        shown = {t.id for t in tickets}
+        found: dict[int, Ticket] = {}
+        reports = dict.fromkeys((t.chat_id, t.report_message_id) for t in tickets)
+        for report in reports:
+            for tid in await repo.list_tickets_of_report(conn, *report):
+                if tid in shown or tid in found:
+                    continue
+                other = await repo.find_ticket(conn, tid)
+                if other is not None and (other.chat_id, other.report_message_id) != report:
+                    found[tid] = other  # reported by this message, created by an earlier one
+        return list(found.values())
 
     async def say(self, item: OutboxItem) -> list[Rendered]:
         """A notice from a template key and its arguments."""
@@ -67,6 +96,13 @@ class Renderer:
         reply_to = item.payload.get("reply_to")
         ids: list[int] = list(args.get("tickets", []))
         now = self.services.clock.now()
+        if key == "stats":
+            days = int(args.get("days", 7))
+            text = stats_text(await self._stats(now, days), self.texts, days)
+            return [
+                Rendered(part, None, reply_to if i == 0 else None)
+                for i, part in enumerate(split_text(text))
+            ]
         async with self.services.db.read() as conn:
             tickets = [t for t in [await repo.find_ticket(conn, i) for i in ids] if t]
             texts = await self._say_text(conn, key, args, tickets, now)
@@ -171,6 +207,29 @@ class Renderer:
         if t.assignee_id:
             parts.append(self.texts.person(t.assignee_id, phone=False))
         return " · ".join(parts)
+
+    async def _stats(self, now: datetime, days: int) -> Stats:
+        cfg = self.services.config
+        return await load_stats(self.services.db, cfg.policy, cfg.zone, now, days)
+
+    async def report(self, days: int) -> tuple[bytes, bytes, str, str]:
+        """The /report chart (PNG), the period's tickets (CSV), a caption and the CSV's name."""
+        cfg = self.services.config
+        now = self.services.clock.now()
+        png, table, caption = await build_report(
+            self.services.db, cfg.policy, cfg.zone, cfg.language, now, days
+        )
+        return png, table, caption, csv_filename(now, cfg.zone, cfg.language)
+
+    async def export(self, days: int) -> tuple[bytes, str]:
+        """The last `days` days of tickets with their history, as SPEC's JSON export."""
+        cfg = self.services.config
+        now = self.services.clock.now()
+        records = await load_records(
+            self.services.db, cfg.policy, period_start(now, cfg.zone, days)
+        )
+        name = f"liaison-export-{now.astimezone(cfg.zone):%Y-%m-%d}.json"
+        return to_json(records).encode("utf-8"), name
 
     # ---- queries -----------------------------------------------------------------------
 

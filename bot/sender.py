@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
@@ -81,18 +88,21 @@ class Sender:
         try:
             while True:
                 self._wake.clear()
-                pending = await self._pending()
                 loop = asyncio.get_running_loop()
                 now = self.services.clock.now()
+                # only which chats have work and when a postponed row falls due: reading (and
+                # JSON-decoding) the whole backlog on every wake made a burst quadratic
+                async with self.services.db.read() as conn:
+                    chats = await repo.list_outbox_chats(conn, now)
                 soonest: float | None = None
-                for item in pending:
-                    if item.not_before is not None and item.not_before > now:
-                        wait = (item.not_before - now).total_seconds()
+                for chat_id, not_before in chats:
+                    if not_before is not None:
+                        wait = (not_before - now).total_seconds()
                         soonest = wait if soonest is None else min(soonest, wait)
                         continue
-                    task = self._workers.get(item.chat_id)
+                    task = self._workers.get(chat_id)
                     if task is None or task.done():
-                        self._workers[item.chat_id] = loop.create_task(self._work(item.chat_id))
+                        self._workers[chat_id] = loop.create_task(self._work(chat_id))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=soonest or 30.0)
         finally:
@@ -170,6 +180,8 @@ class Sender:
             elif head.kind == "say":
                 rendered = await self.renderer.say(merged_say(batch))
                 await self._send_all(chat_id, rendered, head.payload.get("reply_to"), ids)
+            elif head.kind in ("report", "export"):
+                await self._send_files(chat_id, head, ids)
             elif head.kind == "leave":
                 text = self.renderer.t("leave_reason")
                 await self._send_all(chat_id, [Rendered(text)], None, ids, mark=False)
@@ -229,6 +241,31 @@ class Sender:
             await self._after_send(chat_id, last.message_id, part)
         if mark:
             await self._mark_sent(ids, last.message_id if last else None)
+
+    async def _send_files(self, chat_id: int, item: OutboxItem, ids: list[int]) -> None:
+        """/report: the chart as a photo and the tickets as CSV; /export: the JSON file."""
+        days = int(item.payload.get("days", 7))
+        reply_to = item.payload.get("reply_to")
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        last: Message
+        if item.kind == "report":
+            png, table, caption, name = await self.renderer.report(days)
+            await self.bot.send_photo(
+                chat_id,
+                InputFile(png, filename="report.png"),
+                caption=caption,
+                reply_parameters=reply,
+            )
+            self._count(chat_id, new_message=True)
+            await self._pace(chat_id)
+            last = await self.bot.send_document(chat_id, InputFile(table, filename=name))
+        else:
+            data, name = await self.renderer.export(days)
+            last = await self.bot.send_document(
+                chat_id, InputFile(data, filename=name), reply_parameters=reply
+            )
+        self._count(chat_id, new_message=True)
+        await self._mark_sent(ids, last.message_id)
 
     async def _after_send(self, chat_id: int, message_id: int, part: Rendered) -> None:
         if not part.track or not part.ticket_ids:

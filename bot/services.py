@@ -628,6 +628,24 @@ class Services:
             await self._say(conn, chat_id, key, self.clock.now(), args or {}, reply_to)
         self._on_outbox()
 
+    async def request_figures(
+        self, actor: int, chat_id: int, what: str, days: int, reply_to: int | None
+    ) -> Feedback:
+        """Supervisors' /stats, /report and /export: queued, rendered by the sender."""
+        if RANK[self.role_of(actor)] < RANK[Role.SUPERVISOR]:
+            return Feedback("refused", {})
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            if what == "stats":
+                await self._say(conn, chat_id, "stats", now, {"days": days}, reply_to)
+            else:
+                payload: dict[str, Any] = {"days": days}
+                if reply_to is not None:
+                    payload["reply_to"] = reply_to
+                await repo.add_outbox(conn, chat_id, what, payload, now)
+        self._on_outbox()
+        return Feedback("queued", {}, changed=True, shown_in=chat_id)
+
     async def leave(self, chat_id: int) -> None:
         """Say why, then leave a chat the bot does not serve."""
         async with self.db.transaction() as conn:

@@ -16,6 +16,9 @@ from bot.domain.roster import OnCall, Person, Roster
 from bot.domain.tickets import EscalationPolicy, Status, Ticket, effective_deadline
 
 LIMIT = 4096
+CARD_TICKETS = 40  # at most this many tickets on one grouped card message
+LINE_GROWTH = 40  # how much longer a card line may get (status, overdue mark) when edited
+DUP_LINE_BUDGET = 1500  # the "already tracked" line of a card lists at most about this much
 ACK = "ack:"
 DONE = "done:"
 REJECT = "rej:"
@@ -117,6 +120,7 @@ T: dict[str, dict[str, str]] = {
         "en": "@{username} is not a moderator in the roster.",
     },
     "assigned_ok": {"id": "👤 #{id} diserahkan ke {name}.", "en": "👤 #{id} handed to {name}."},
+    "queued": {"id": "⏳ Sedang disiapkan…", "en": "⏳ Preparing…"},
     "refused": {
         "id": "⛔ Perintah ini bukan untuk peran Anda.",
         "en": "⛔ This command is not for your role.",
@@ -233,6 +237,7 @@ USAGE: dict[str, dict[str, str]] = {
     "oncall": {"id": "[@username [durasi, mis. 2h]]", "en": "[@username [duration, e.g. 2h]]"},
     "stats": {"id": "[hari]", "en": "[days]"},
     "report": {"id": "[hari]", "en": "[days]"},
+    "export": {"id": "[hari, bawaan 30]", "en": "[days, default 30]"},
 }
 
 HELP: dict[str, dict[str, list[str]]] = {
@@ -273,8 +278,16 @@ HELP: dict[str, dict[str, list[str]]] = {
         ],
     },
     "supervisor": {
-        "id": ["/stats [hari] — angka kinerja", "/report [hari] — grafik dan CSV"],
-        "en": ["/stats [days] — performance figures", "/report [days] — chart and CSV"],
+        "id": [
+            "/stats [hari] — angka kinerja",
+            "/report [hari] — grafik dan CSV",
+            "/export [hari] — tiket dan riwayatnya (JSON)",
+        ],
+        "en": [
+            "/stats [days] — performance figures",
+            "/report [days] — chart and CSV",
+            "/export [days] — tickets and their history (JSON)",
+        ],
     },
 }
 
@@ -374,8 +387,18 @@ class Texts:
 
     # ---- cards ----------------------------------------------------------------------
 
-    def card(self, t: Ticket, now: datetime, duty: OnCall | None, channel_open: int) -> Rendered:
-        """The full card of one ticket, with buttons while it is open."""
+    def card(
+        self,
+        t: Ticket,
+        now: datetime,
+        duty: OnCall | None,
+        channel_open: int,
+        dups: Sequence[Ticket] = (),
+    ) -> Rendered:
+        """The full card of one ticket, with buttons while it is open.
+
+        `dups`: tickets the same report named that were already tracked.
+        """
         head = f"📌 <b>{self.t('new_ticket')} #{t.id}</b>"
         if t.urgent:
             head += " · " + self.t("urgent")
@@ -400,6 +423,8 @@ class Texts:
             lines.append(self.t("count_line", n=t.report_count))
         if t.reopened_from is not None:
             lines.append(self.t("back_line", id=t.reopened_from))
+        if dups:
+            lines.append(self.dup_line(dups))
         buttons = None if t.is_closed else self.card_buttons(t.id)
         return Rendered("\n".join(lines), buttons, ticket_ids=(t.id,), track="card")
 
@@ -418,30 +443,59 @@ class Texts:
             return self.t("nobody_oncall")
         return self.t("oncall_line", who=self.mention(duty.person))
 
+    def dup_line(self, dups: Sequence[Ticket]) -> str:
+        """'Already tracked: #3 … (reported 2×), …', capped so a card always fits."""
+        parts: list[str] = []
+        size = 0
+        for d in dups:
+            part = self.t("dup_line", ref=self.ref(d), n=d.report_count)
+            if parts and size + len(part) > DUP_LINE_BUDGET:
+                parts.append(f"… +{len(dups) - len(parts)}")
+                break
+            parts.append(part)
+            size += len(part) + 2
+        return self.t("already_open") + ": " + ", ".join(parts)
+
+    def card_chunks(
+        self, tickets: Sequence[Ticket], dups: Sequence[Ticket], now: datetime
+    ) -> list[list[Ticket]]:
+        """Tickets per grouped card message: each message must still fit after later edits.
+
+        A card is edited in place from the tickets it shows alone, so every message is
+        complete by itself (its own head and tail) and keeps room for its lines to grow
+        (a longer status, an overdue mark).
+        """
+        reserve = 200 + (len(self.dup_line(dups)) if dups else 0)  # head, on-call line, dups
+        budget = LIMIT - 64 - reserve
+        chunks: list[list[Ticket]] = [[]]
+        size = 0
+        for t in tickets:
+            grown = len(self.ticket_line(t, now)) + LINE_GROWTH + 1
+            if chunks[-1] and (size + grown > budget or len(chunks[-1]) >= CARD_TICKETS):
+                chunks.append([])
+                size = 0
+            chunks[-1].append(t)
+            size += grown
+        return [c for c in chunks if c]
+
     def group_card(
         self,
         tickets: Sequence[Ticket],
         dups: Sequence[Ticket],
         now: datetime,
         duty: OnCall | None,
-    ) -> list[Rendered]:
-        """Several tickets in one message (several links, or a burst): split at the limit."""
+    ) -> Rendered:
+        """Several tickets in one message (several links, or a burst); see card_chunks."""
         lines = [self.ticket_line(t, now) for t in tickets]
         tail = [self._duty_line(duty)] if any(not t.is_closed for t in tickets) else []
         if dups:
-            tail.append(
-                self.t("already_open")
-                + ": "
-                + ", ".join(self.t("dup_line", ref=self.ref(d), n=d.report_count) for d in dups)
-            )
+            tail.append(self.dup_line(dups))
         head = self.t("new_tickets", n=len(tickets))
         open_n = sum(1 for t in tickets if not t.is_closed)
-        chunks = split_lines(lines, head=head, tail=tail)
-        out: list[Rendered] = []
-        for chunk_text, ids in zip(chunks, _chunk_ids(tickets, lines, chunks), strict=True):
-            buttons = [[(self.t("btn_ack_all", n=open_n), ACK_ALL)]] if open_n else None
-            out.append(Rendered(chunk_text, buttons, ticket_ids=ids, track="card"))
-        return out
+        # a chunk made by card_chunks fits; this only cuts what could not be made to fit
+        text = split_lines(lines, head=head, tail=tail)[0]
+        buttons = [[(self.t("btn_ack_all", n=open_n), ACK_ALL)]] if open_n else None
+        return Rendered(text, buttons, ticket_ids=tuple(t.id for t in tickets), track="card")
 
     def ticket_line(self, t: Ticket, now: datetime) -> str:
         """One line of a list: number, link, status, deadline."""
@@ -460,14 +514,9 @@ class Texts:
         return " · ".join(parts)
 
 
-def _chunk_ids(
-    tickets: Sequence[Ticket], lines: Sequence[str], chunks: Sequence[str]
-) -> list[tuple[int, ...]]:
-    """Which tickets landed in which chunk (lines are unique per ticket)."""
-    result: list[tuple[int, ...]] = []
-    for chunk in chunks:
-        result.append(tuple(t.id for t, line in zip(tickets, lines, strict=True) if line in chunk))
-    return result
+def split_text(text: str) -> list[str]:
+    """A long message (made of lines) as several that each fit Telegram's limit."""
+    return split_lines(text.split("\n"))
 
 
 def split_lines(lines: Sequence[str], *, head: str = "", tail: Sequence[str] = ()) -> list[str]:

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import access, moderation, queries, reports
+from handlers import access, moderation, queries, reporting, reports
 
 if TYPE_CHECKING:
     from bot.app import LiaisonApp
@@ -39,6 +39,9 @@ def register_handlers(app: LiaisonApp, settings: Settings) -> None:
         "clarify": moderation.cmd_clarify,
         "reopen": moderation.cmd_reopen,
         "assign": moderation.cmd_assign,
+        "stats": reporting.cmd_stats,
+        "report": reporting.cmd_report,
+        "export": reporting.cmd_export,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))

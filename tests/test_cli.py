@@ -178,3 +178,15 @@ def test_export_json_and_csv(tmp_path: Path) -> None:
     assert json.loads(later.stdout) == []
     bad = run_cli(tmp_path, "export", "--since", "yesterday", LIAISON_DATABASE=str(db_path))
     assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_stats_in_the_terminal(tmp_path: Path) -> None:
+    db_path = tmp_path / "liaison.db"
+    asyncio.run(_fill(db_path))
+    result = run_cli(tmp_path, "stats", "--days", "7", LIAISON_DATABASE=str(db_path))
+    assert result.returncode == 0, result.stderr
+    assert "Statistik 7 hari terakhir" in result.stdout  # the default language is Indonesian
+    assert "Tiket: 3" in result.stdout
+    assert "<b>" not in result.stdout
+    english = run_cli(tmp_path, "stats", LIAISON_DATABASE=str(db_path), LIAISON_LANGUAGE="en")
+    assert "Tickets: 3" in english.stdout
