@@ -25,6 +25,8 @@ REJECT = "rej:"
 ACK_ALL = "ackall"
 
 Buttons = list[list[tuple[str, str]]]
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,8 +322,9 @@ class Texts:
     def when(self, at: datetime, *, seconds: bool = False) -> str:
         """An instant in the display zone, e.g. '23 Nov 14:30 WIB'."""
         local = at.astimezone(self.zone)
-        pattern = "%d %b %H:%M:%S " if seconds else "%d %b %H:%M "
-        return local.strftime(pattern) + (local.tzname() or "")
+        month = (MONTHS_ID if self.lang == "id" else MONTHS_EN)[local.month - 1]
+        clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+        return f"{local.day:02d} {month} {clock} {local.tzname() or ''}".rstrip()
 
     def span(self, delta: timedelta) -> str:
         """A duration, e.g. '1j 30m' / '1h 30m'."""
