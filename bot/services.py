@@ -108,6 +108,9 @@ class Feedback:
     shown_in: int | None = None  # chat where the effect is already visible (no echo needed)
 
 
+# An on-call override longer than this is a typo (and far enough out overflows datetime).
+MAX_OVERRIDE = timedelta(days=366)
+
 OUTCOME_WORDS: dict[str, Outcome] = {
     "removed": Outcome.REMOVED,
     "dihapus": Outcome.REMOVED,
@@ -543,9 +546,14 @@ class Services:
         return await self._each(actor, [ticket_id], Role.MODERATOR, one)
 
     async def set_on_call(self, actor: int, username: str, duration: timedelta | None) -> Feedback:
-        """Override the rotation: `username` is on call from now (default: to the shift's end)."""
+        """Override the rotation: `username` is on call from now (default: to the shift's end).
+
+        Raises ValueError for a duration beyond MAX_OVERRIDE (a usage error, not a crash).
+        """
         if RANK[self.role_of(actor)] < RANK[Role.MODERATOR]:
             return Feedback("refused", {})
+        if duration is not None and duration > MAX_OVERRIDE:
+            raise ValueError(f"override longer than {MAX_OVERRIDE.days} days")
         person = self.roster.find_by_username(username)
         if person is None or not person.is_moderator:
             return Feedback("unknown_moderator", {"username": username.lstrip("@")})

@@ -80,10 +80,10 @@ async def cmd_oncall(update: Update, context: Context) -> None:
             raise ValueError
         username = parse_username(args[0])
         duration = parse_duration(args[1]) if len(args) == 2 else None
+        feedback = await services.set_on_call(actor, username, duration)
     except ValueError:
         await _usage(message, services, "oncall")
         return
-    feedback = await services.set_on_call(actor, username, duration)
     if feedback.key == "oncall_set":
         await services.say(message.chat_id, "oncall_info", {}, message.message_id)
     else:
