@@ -29,7 +29,7 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.rendering import MAX_CARD_TICKETS, Renderer
 from bot.services import Services
@@ -201,6 +201,13 @@ class Sender:
                 await self.services.mark_dm(chat_id, False)
             else:
                 log.error("chat %s refuses the bot: %s", chat_id, exc.message)
+        except ChatMigrated as exc:
+            new_id = int(exc.new_chat_id)
+            log.error(
+                "chat %s is now supergroup %s: moving its notifications there", chat_id, new_id
+            )
+            async with self.services.db.transaction() as conn:
+                await repo.move_outbox_chat(conn, chat_id, new_id)
         except BadRequest as exc:
             log.error("400 from Telegram for chat %s (%s): %s", chat_id, head.kind, exc.message)
             await self._fail(ids, f"400 {exc.message}")

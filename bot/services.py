@@ -143,6 +143,7 @@ class Services:
         self._on_outbox = on_outbox
         self._on_schedule = on_schedule
         self.started_at = clock.now()
+        self.migrated: dict[int, int] = {}  # new chat id -> the configured id it replaces
         self._shift_index: int | None = None  # the shift last seen by handoff_if_due
         self._digest_day: str | None = None  # the day last seen by digest_if_due
 
@@ -175,6 +176,8 @@ class Services:
     def chat_allowed(self, chat_id: int, chat_type: str, user_id: int | None) -> bool:
         """The bot serves the liaison chat, the supervisor chat and rostered people's DMs."""
         if chat_id in (self.config.chat_id, self.config.supervisor_chat_id):
+            return True
+        if chat_id in self.migrated:
             return True
         if chat_type == "private":
             return user_id is not None and self.is_rostered(user_id)
@@ -653,6 +656,25 @@ class Services:
                 await repo.add_outbox(conn, chat_id, what, payload, now)
         self._on_outbox()
         return Feedback("queued", {}, changed=True, shown_in=chat_id)
+
+    def is_own_chat(self, chat_id: int | None) -> bool:
+        """One of the configured chats."""
+        return chat_id is not None and chat_id in (
+            self.config.chat_id,
+            self.config.supervisor_chat_id,
+        )
+
+    async def chat_migrated(self, old_id: int, new_id: int) -> None:
+        """A configured group became a supergroup: serve the new id and say how to configure it."""
+        self.migrated[new_id] = old_id
+        log.error(
+            "chat %s became supergroup %s: set LIAISON_%sCHAT_ID=%s and restart",
+            old_id,
+            new_id,
+            "SUPERVISOR_" if old_id == self.config.supervisor_chat_id else "",
+            new_id,
+        )
+        await self.say(new_id, "chat_migrated", {"new": new_id})
 
     async def leave(self, chat_id: int) -> None:
         """Say why, then leave a chat the bot does not serve."""

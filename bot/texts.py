@@ -54,6 +54,7 @@ T: dict[str, dict[str, str]] = {
     "new_ticket": {"id": "Tiket", "en": "Ticket"},
     "reporter": {"id": "Pelapor", "en": "Reporter"},
     "new_tickets": {"id": "📥 {n} tiket baru", "en": "📥 {n} new tickets"},
+    "new_tickets_one": {"id": "📥 1 tiket baru", "en": "📥 1 new ticket"},
     "already_open": {"id": "Sudah dilacak", "en": "Already tracked"},
     "urgent": {"id": "🔴 MENDESAK", "en": "🔴 URGENT"},
     "forwarded": {
@@ -184,6 +185,10 @@ T: dict[str, dict[str, str]] = {
     "digest": {
         "id": "🗓 Ringkasan harian: {open} terbuka, {overdue} terlambat, {closed} ditutup dalam 24 jam terakhir.{lines}",
         "en": "🗓 Daily digest: {open} open, {overdue} overdue, {closed} closed in the last 24 hours.{lines}",
+    },
+    "chat_migrated": {
+        "id": "⚠️ Grup ini ditingkatkan menjadi supergrup dengan id baru {new}. Operator: set LIAISON_CHAT_ID={new} (atau LIAISON_SUPERVISOR_CHAT_ID) lalu mulai ulang bot.",
+        "en": "⚠️ This group was upgraded to a supergroup with the new id {new}. Operator: set LIAISON_CHAT_ID={new} (or LIAISON_SUPERVISOR_CHAT_ID) and restart the bot.",
     },
     "leave_reason": {
         "id": "Bot ini hanya melayani chat penghubung Kominfo–Telegram. Saya keluar dari grup ini.",
@@ -493,7 +498,11 @@ class Texts:
         tail = [self._duty_line(duty)] if any(not t.is_closed for t in tickets) else []
         if dups:
             tail.append(self.dup_line(dups))
-        head = self.t("new_tickets", n=len(tickets))
+        head = (
+            self.t("new_tickets_one")
+            if len(tickets) == 1
+            else self.t("new_tickets", n=len(tickets))
+        )
         open_n = sum(1 for t in tickets if not t.is_closed)
         # a chunk made by card_chunks fits; this only cuts what could not be made to fit
         text = split_lines(lines, head=head, tail=tail)[0]

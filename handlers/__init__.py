@@ -46,7 +46,8 @@ def register_handlers(app: LiaisonApp, settings: Settings) -> None:
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CallbackQueryHandler(moderation.on_button))
-    liaison = filters.Chat(settings.liaison_chat)
+    access.LIAISON_CHATS.chat_ids = {settings.liaison_chat}
+    liaison = access.LIAISON_CHATS
     app.add_handler(
         MessageHandler(liaison & filters.UpdateType.MESSAGE & ~filters.COMMAND, reports.on_report)
     )

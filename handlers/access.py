@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from telegram import ChatMember, Update
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, filters
 
 if TYPE_CHECKING:
     from bot.app import Context
+
+# The chats whose messages are reports; a liaison group upgraded to a supergroup joins it.
+LIAISON_CHATS = filters.Chat()
 
 
 async def gate(update: Update, context: Context) -> None:
@@ -22,6 +25,12 @@ async def gate(update: Update, context: Context) -> None:
     services = context.bot_data.services
     if update.my_chat_member is not None:
         return  # handled by on_my_chat_member, which decides about leaving
+    message = update.effective_message
+    if message is not None and services.is_own_chat(message.migrate_from_chat_id):
+        # our group became a supergroup with a new id: stay, and read reports there too
+        await services.chat_migrated(message.migrate_from_chat_id or 0, chat.id)
+        LIAISON_CHATS.add_chat_ids(chat.id)
+        raise ApplicationHandlerStop
     if services.chat_allowed(chat.id, chat.type, user.id if user else None):
         if chat.type == "private" and user is not None and update.message is not None:
             await services.mark_dm(user.id, True)

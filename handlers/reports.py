@@ -103,8 +103,11 @@ def build_intake(message: Message) -> Intake:
 async def on_report(update: Update, context: Context) -> None:
     """A message in the liaison chat: links and forwards become tickets; chatter is ignored."""
     message = update.message
-    if message is None or message.from_user is None or message.from_user.is_bot:
+    if message is None or message.from_user is None:
         return
+    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == message.chat_id
+    if message.from_user.is_bot and not anonymous_admin:
+        return  # bots (ourselves included); an anonymous group admin still reports
     services = context.bot_data.services
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and reply.from_user.id == context.bot.id:

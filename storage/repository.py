@@ -339,12 +339,13 @@ async def count_closed_since(conn: aiosqlite.Connection, since: datetime) -> int
 async def find_ticket_by_clarification(
     conn: aiosqlite.Connection, chat_id: int, message_id: int
 ) -> Ticket | None:
-    """The ticket waiting on the clarification question with this message id."""
+    """The ticket waiting on a clarification question (any it was asked) with this message id."""
     row = await _one(
         conn,
-        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE chat_id = ? AND clarify_message_id = ? "
-        "AND status = 'clarification'",
-        (chat_id, message_id),
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'clarification' AND ("
+        "(chat_id = ? AND clarify_message_id = ?) OR id IN (SELECT ticket_id FROM bot_messages "
+        "WHERE chat_id = ? AND message_id = ? AND kind = 'clarify'))",
+        (chat_id, message_id, chat_id, message_id),
     )
     return _ticket(row) if row else None
 
@@ -667,3 +668,10 @@ async def count_reports_between(
         args.append(to_db(until))
     row = await _one(conn, sql, args)
     return int(row[0])
+
+
+async def move_outbox_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> None:
+    """A group became a supergroup: its undelivered notifications go to the new id."""
+    await conn.execute(
+        "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", (new_id, old_id)
+    )

@@ -127,10 +127,12 @@ def _step(ticket: Ticket, policy: EscalationPolicy, number: int) -> Step:
     return Step(number, kind, due, due - deadline_at(ticket, policy))
 
 
-def _first_pending(ticket: Ticket) -> int:
+def _first_pending(ticket: Ticket, policy: EscalationPolicy) -> int:
     nxt = ticket.esc_step + 1
     if nxt == 1 and ticket.acknowledged_at is not None:
         return 2  # acknowledged in time: the reminder is moot
+    if nxt == 1 and deadline_at(ticket, policy) <= ack_due_at(ticket, policy):
+        return 2  # a close deadline shorter than the ack one: supervisors come first
     return nxt
 
 
@@ -138,7 +140,7 @@ def next_due_at(ticket: Ticket, policy: EscalationPolicy) -> datetime | None:
     """Instant at which the next escalation step falls due, or None (closed or paused)."""
     if ticket.is_closed or ticket.paused_at is not None:
         return None
-    return step_due_at(ticket, policy, _first_pending(ticket))
+    return step_due_at(ticket, policy, _first_pending(ticket, policy))
 
 
 def due_steps(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> list[Step]:
@@ -146,7 +148,7 @@ def due_steps(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> list[S
     if ticket.is_closed or ticket.paused_at is not None:
         return []
     steps: list[Step] = []
-    number = _first_pending(ticket)
+    number = _first_pending(ticket, policy)
     while True:
         step = _step(ticket, policy, number)
         if step.due_at > now:

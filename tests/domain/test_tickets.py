@@ -167,3 +167,14 @@ def test_overdue_and_effective_deadline_count_a_running_pause() -> None:
     assert not is_overdue(t, POLICY, T0 + 5 * H)
     assert is_overdue(ticket(), POLICY, T0 + 4 * H)
     assert not is_overdue(ticket(**CLOSED), POLICY, T0 + 9 * H)
+
+
+def test_a_close_deadline_shorter_than_the_ack_deadline_escalates_first() -> None:
+    policy = EscalationPolicy(ack=15 * M, resolve=4 * H, urgent=10 * M, repeat=H)
+    t = ticket(urgent=True)
+    assert next_due_at(t, policy) == T0 + 10 * M
+    assert [s.kind for s in due_steps(t, policy, T0 + 10 * M)] == [StepKind.OVERDUE]
+    assert [s.kind for s in due_steps(t, policy, T0 + 70 * M)] == [
+        StepKind.OVERDUE,
+        StepKind.REPEAT,
+    ]

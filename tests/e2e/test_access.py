@@ -209,3 +209,52 @@ async def test_links_in_the_supervisor_chat_are_not_reports(tmp_path: Path) -> N
         await w.settled()
         assert [r["link"] for r in await w.export()] == ["https://t.me/FakeNews/1"]
         assert [m.text for m in w.sent(SUP_CHAT)] == [listing.text]
+
+
+async def test_liaison_group_upgraded_to_supergroup_is_kept_and_read(tmp_path: Path) -> None:
+    new_id = -1009999000001
+    async with running_bot(tmp_path) as w:
+        w.sandbox.add_chat(new_id, "Kominfo – Telegram liaison", "supergroup")
+        w.sandbox.push_update(
+            {
+                "message": {
+                    "message_id": 1,
+                    "date": 1_800_000_000,
+                    "chat": {"id": new_id, "type": "supergroup", "title": "liaison"},
+                    "from": {"id": RINA, "is_bot": False, "first_name": "Rina"},
+                    "migrate_from_chat_id": CHAT,
+                }
+            }
+        )
+        warning = await w.text_containing("upgraded", chat=new_id)
+        assert str(new_id) in warning.text
+        msg = w.say(RINA, "t.me/after_upgrade/5", chat=new_id)
+        card = await w.reply_to(msg["message_id"], chat=new_id)
+        assert "#1" in card.text
+        assert new_id not in w.sandbox.left_chats
+
+
+async def test_anonymous_group_admin_can_report(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        w.sandbox.push_update(
+            {
+                "message": {
+                    "message_id": 900,
+                    "date": 1_800_000_000,
+                    "chat": {"id": CHAT, "type": "supergroup", "title": "liaison"},
+                    "from": {
+                        "id": 1087968824,
+                        "is_bot": True,
+                        "first_name": "Group",
+                        "username": "GroupAnonymousBot",
+                    },
+                    "sender_chat": {"id": CHAT, "type": "supergroup", "title": "liaison"},
+                    "text": "t.me/anon_admin_report/3",
+                    "entities": [{"type": "url", "offset": 0, "length": 24}],
+                }
+            }
+        )
+        card = await w.text_containing("https://t.me/anon_admin_report/3")
+        assert "#1" in card.text
+        [record] = await w.export()
+        assert record["reporter_id"] == 1087968824

@@ -657,3 +657,17 @@ async def test_indonesian_is_spoken_when_configured(tmp_path: Path) -> None:
         hint_msg = w.say(RINA, "https://example.com/a")
         hint = await w.reply_to(hint_msg["message_id"])
         assert hint.text.startswith("ℹ️ Tidak ada tautan Telegram")
+
+
+async def test_a_reply_to_the_first_of_two_questions_still_answers(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        await report(w, "t.me/FakeNews/1")
+        w.say(ANDI, "/clarify 1 which one?")
+        first = await w.text_containing("which one?")
+        w.say(BUDI, "/clarify 1 and since when?")
+        await w.text_containing("and since when?")
+        w.say(RINA, "The second, since Monday", reply_to=first.message_id)
+        await w.text_containing("The reporter answered #1")
+        record = await w.ticket(1)
+        assert record["status"] == "open"
+        assert record["events"][-1]["kind"] == "clarified"
