@@ -51,7 +51,9 @@ class Timer:
             if delay == 0.0:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def tick(self) -> None:
         """One pass: escalations, hand-off, digest, evidence purge."""

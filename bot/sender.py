@@ -104,7 +104,9 @@ class Sender:
                     if task is None or task.done():
                         self._workers[chat_id] = loop.create_task(self._work(chat_id))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=soonest or 30.0)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel
+                    async with asyncio.timeout(soonest or 30.0):
+                        await self._wake.wait()
         finally:
             for task in self._workers.values():
                 task.cancel()

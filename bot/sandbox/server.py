@@ -548,7 +548,8 @@ class _Signal:
         self._waiters.add(waiter)
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, seconds)
+                async with asyncio.timeout(seconds):  # wait_for may swallow a cancel on 3.11
+                    await waiter
         finally:
             self._waiters.discard(waiter)
 

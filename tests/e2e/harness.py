@@ -176,11 +176,18 @@ async def running_bot(
         await sandbox.wait_for(lambda: sandbox.call_count("getUpdates") > 0, timeout=10)
         yield world
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)
         if own:
             await sandbox.stop()
+
+
+async def stop_task(task: asyncio.Task[None], within: float = 10.0) -> None:
+    """Cancel the bot and wait for it, bounded: a stop that hangs fails the test instead."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=within)
+    assert done, "the bot did not stop within 10 s of being cancelled"
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def seconds(n: float) -> timedelta:
