@@ -11,10 +11,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 from bot.domain.stats import Stats
 
 WIDTH_IN, HEIGHT_IN, DPI = 10, 11, 100  # 1000 × 1100 px: fills a phone screen, still sharp
@@ -53,6 +49,11 @@ def day_label(day: date) -> str:
 
 def render_chart(stats: Stats, labels: ChartLabels) -> bytes:
     """A two-panel PNG: tickets per day (bars), median time to close per day vs deadlines."""
+    # imported here, not at module level: matplotlib costs most of the bot's start-up time
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     fig.suptitle(labels.title, fontsize=24, fontweight="bold")

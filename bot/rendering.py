@@ -45,7 +45,7 @@ class Renderer:
         """
         now = self.services.clock.now()
         async with self.services.db.read() as conn:
-            tickets = [t for t in [await repo.find_ticket(conn, i) for i in new] if t]
+            tickets = await repo.list_tickets_by_ids(conn, new)
             if not tickets:
                 return []
             duty, _ = await self._duty(conn, now)
@@ -104,7 +104,7 @@ class Renderer:
                 for i, part in enumerate(split_text(text))
             ]
         async with self.services.db.read() as conn:
-            tickets = [t for t in [await repo.find_ticket(conn, i) for i in ids] if t]
+            tickets = await repo.list_tickets_by_ids(conn, ids)
             texts = await self._say_text(conn, key, args, tickets, now)
         track = item.payload.get("track")
         return [

@@ -176,7 +176,15 @@ class Sender:
                 dups = [t for i in batch for t in i.payload.get("dup", [])]
                 rendered = await self.renderer.card(chat_id, new, dups)
                 reply_to = head.payload.get("reply_to")
-                await self._send_all(chat_id, rendered, reply_to, ids)
+                if len(rendered) > 1:
+                    # send the first full card now; the rest goes back to the queue, where it
+                    # merges with cards still arriving rather than going out half empty
+                    first = rendered[0]
+                    rest = [t for t in new if t not in first.ticket_ids]
+                    await self._send_all(chat_id, [first], reply_to, ids, mark=False)
+                    await self._requeue_rest(ids, chat_id, rest)
+                else:
+                    await self._send_all(chat_id, rendered, reply_to, ids)
             elif head.kind == "refresh":
                 await self._refresh(chat_id, int(head.payload["message_id"]), ids)
             elif head.kind == "say":
@@ -250,6 +258,14 @@ class Sender:
             await self._after_send(chat_id, last.message_id, part)
         if mark:
             await self._mark_sent(ids, last.message_id if last else None)
+
+    async def _requeue_rest(self, ids: list[int], chat_id: int, rest: list[int]) -> None:
+        """Mark a card batch delivered and queue its unsent tickets, in one transaction."""
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as conn:
+            await repo.mark_outbox_sent(conn, ids, now, None)
+            if rest:
+                await repo.add_outbox(conn, chat_id, "card", {"new": rest, "dup": []}, now)
 
     async def _send_files(self, chat_id: int, item: OutboxItem, ids: list[int]) -> None:
         """/report: the chart as a photo and the tickets as CSV; /export: the JSON file."""

@@ -675,3 +675,17 @@ async def move_outbox_chat(conn: aiosqlite.Connection, old_id: int, new_id: int)
     await conn.execute(
         "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", (new_id, old_id)
     )
+
+
+async def list_tickets_by_ids(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[Ticket]:
+    """Tickets with these numbers, in the order asked (unknown numbers left out)."""
+    found: dict[int, Ticket] = {}
+    wanted = list(dict.fromkeys(ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await _all(
+            conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})", chunk
+        )
+        found.update((r["id"], _ticket(r)) for r in rows)
+    return [found[i] for i in wanted if i in found]

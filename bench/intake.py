@@ -1,0 +1,38 @@
+"""Scenario 1: intake throughput against a minimal PTB echo bot on the same sandbox."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bench.measure import wait_rows
+from bench.procs import PYTHON, TOKEN, bot_argv, sandbox, spawn
+from bench.world import ECHO_CHAT, bot_env, populate, report_batch
+
+REPORTS = 2000
+
+
+async def run_intake(workdir: Path) -> dict[str, float]:
+    """One run: 2,000 reports at once to our bot, then 2,000 messages at once to the echo bot."""
+    async with sandbox(workdir, group_limit=None) as box:
+        await populate(box)
+        env = bot_env(box, workdir)
+        db = Path(env["LIAISON_DATABASE"])
+        async with spawn("bot", bot_argv(), workdir / "bot.log", env=env, cwd=workdir) as bot:
+            await box.wait_calls("getUpdates", 0, 30.0, watch=bot)
+            await box.client.send_texts(report_batch(0, REPORTS))
+            start = time.monotonic()
+            done = await wait_rows(
+                db, "SELECT COUNT(*) FROM tickets", REPORTS, 300.0, watch=bot, every=0.01
+            )
+            ours = REPORTS / (done - start)
+        polls = await box.calls("getUpdates")
+        echo_env = {"BENCH_ECHO_TOKEN": TOKEN, "BENCH_ECHO_BASE_URL": box.base_url}
+        argv = [PYTHON, "-m", "bench.echo"]
+        async with spawn("echo", argv, workdir / "echo.log", env=echo_env, cwd=workdir) as echo:
+            await box.wait_calls("getUpdates", polls, 30.0, watch=echo)
+            await box.client.send_texts(report_batch(0, REPORTS, ECHO_CHAT))
+            start = time.monotonic()
+            await box.client.wait_messages(ECHO_CHAT, REPORTS, timeout=300.0)
+            echo_rate = REPORTS / (time.monotonic() - start)
+    return {"intake_rate": ours, "echo_rate": echo_rate, "intake_ratio": ours / echo_rate}
