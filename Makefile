@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 faults: $(STAMP)
-	$(BIN)/python -m pytest tests/faults -m slow -p no:cacheprovider
+	LIAISON_FAULTS=1 $(BIN)/python -m pytest tests/faults -m slow -p no:cacheprovider -rP
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

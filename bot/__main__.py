@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -32,10 +33,28 @@ class RedactToken(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """Masks the token in the whole formatted line: a filter never sees the traceback text."""
+
+    def __init__(self, fmt: str, secret: str | None) -> None:
+        super().__init__(fmt)
+        # the bot id before the colon is public; the part after it is the secret
+        self.secrets = [s for s in (secret, (secret or "").partition(":")[2]) if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The usual line (with any traceback), the token masked."""
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "[token]")
+        return text
+
+
 def setup_logging(secret: str | None, level: int = logging.INFO) -> None:
     """Plain log lines; httpx (which logs URLs holding the token) kept at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secret)
+    )
     if secret:
         handler.addFilter(RedactToken(secret))
     root = logging.getLogger()
@@ -43,6 +62,9 @@ def setup_logging(secret: str | None, level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # with max_retries=0 PTB's rate limiter logs every 429 it passes on as an ERROR with a
+    # traceback; the outbox retries it and logs it as the warning it is
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 
 def _fail(message: str) -> int:
@@ -60,6 +82,8 @@ def _load(require_run: bool = True) -> tuple[Settings, Roster]:
 
 def cmd_run(_: argparse.Namespace) -> int:
     """The bot, long polling, until SIGINT/SIGTERM."""
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.app import Runtime, StorageFailure, build_application, serve
 
     settings, roster = _load()
@@ -78,6 +102,16 @@ def cmd_run(_: argparse.Namespace) -> int:
         asyncio.run(main())
     except StorageFailure as exc:
         log.error("stopping: %s (nothing unstored was confirmed to Telegram)", exc)
+        return 3
+    except InvalidToken:
+        # PTB's own message quotes the token: never let it reach a traceback
+        log.error("Telegram rejected the bot token: check LIAISON_BOT_TOKEN (BotFather /token)")
+        return 2
+    except TelegramError as exc:
+        log.error("stopping: Telegram could not be reached at start: %s", exc)
+        return 1
+    except (sqlite3.Error, OSError) as exc:  # cannot open, create or write the database
+        log.error("stopping: database %s unusable: %s", settings.database, exc)
         return 3
     return 0
 

@@ -116,7 +116,7 @@ def build_application(runtime: Runtime) -> LiaisonApp:
 def _post_init(runtime: Runtime) -> Any:
     async def post_init(app: LiaisonApp) -> None:
         s = runtime.settings
-        db = await Database.open(s.database)
+        db = await Database.open(s.database, writer=True)
         config = ServiceConfig(
             chat_id=s.liaison_chat,
             supervisor_chat_id=s.supervisor_chat_id,
@@ -228,11 +228,20 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
         data.storage_error = None
         token = current_update_id.set(update.update_id)
         try:
-            await app.process_update(update)
+            # one transaction for all the update's writes and its id: a crash part-way
+            # leaves the update unhandled, so it is delivered and handled again
+            async with db.update_transaction(update.update_id):
+                await app.process_update(update)
+                if data.storage_error is not None:
+                    raise _RollBack
+        except _RollBack:
+            pass
+        except sqlite3.Error as exc:  # BEGIN, the update's mark or COMMIT failed
+            data.storage_error = exc
         finally:
             current_update_id.reset(token)
         if data.storage_error is None:
-            break
+            return
         log.error(
             "database write failed for update %s (attempt %d): %s",
             update.update_id,
@@ -241,13 +250,15 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
         )
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)
-    else:
-        raise StorageFailure(f"database unavailable: {data.storage_error}")
-    await _mark_handled(db, update.update_id)
+    raise StorageFailure(f"database unavailable: {data.storage_error}")
+
+
+class _RollBack(Exception):
+    """A handler's write failed: undo everything this attempt wrote."""
 
 
 async def _mark_handled(db: Database, update_id: int) -> None:
-    """Remember an update whose handlers wrote nothing (chatter, queries) as handled."""
+    """Remember an update that no handler can read (malformed) as handled."""
     async with db.read() as conn:
         marked = await repo.find_meta(conn, "last_update_id")
     if marked is not None and int(marked) >= update_id:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import itertools
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,10 +14,13 @@ from pathlib import Path
 import aiosqlite
 
 # The update being handled: its id is committed in the same transaction as its effect,
-# so a re-delivered update is recognised and skipped (see bot/polling.py).
+# so a re-delivered update is recognised and skipped (see bot/app.py).
 current_update_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "current_update_id", default=None
 )
+# The database whose update transaction the current task holds (see update_transaction).
+_held: contextvars.ContextVar[Database | None] = contextvars.ContextVar("_held", default=None)
+_savepoints = itertools.count(1)
 
 MIGRATIONS: list[str] = [
     # 1: the core loop
@@ -120,6 +126,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (chat_id, message_id, ticket_id)
     );
     """,
+    # 2: every change to a ticket looks up the cards that show it (to refresh them); without
+    # this index that was a scan of every card ever sent, per ticket
+    """
+    CREATE INDEX ix_bot_messages_ticket ON bot_messages(ticket_id);
+    """,
 ]
 
 
@@ -131,17 +142,45 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        """Open (creating if needed) and migrate the database."""
+    async def open(cls, path: Path | str, *, writer: bool = False) -> Database:
+        """Open (creating if needed) and migrate the database.
+
+        A ``writer`` (the bot) is refused a read-only database at once, rather than
+        failing every update later; readers (export, stats) need no write access.
+        """
+        # a plain open first: when aiosqlite's fails, its worker thread outlives the error
+        # and reports into a closed event loop (a stray traceback after a clean stop)
+        await asyncio.to_thread(_try_open, str(path))
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        db = cls(conn)
-        await db.migrate()
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            db = cls(conn)
+            await db.migrate()
+            if writer:
+                await db._check_writable()
+        except BaseException:
+            await conn.close()  # its worker thread would keep the process from exiting
+            raise
         return db
+
+    async def _check_writable(self) -> None:
+        """Raise when the database cannot be written (read-only file, directory, mount)."""
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        try:
+            # in WAL mode BEGIN succeeds on a read-only file: only a real write tells
+            await self.conn.execute("BEGIN IMMEDIATE")
+            await self.conn.execute(f"PRAGMA user_version={int(row[0]) if row else 0}")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_READONLY:
+                raise
+            # busy: another process writes just now; the updates wait and retry
+        finally:
+            await self._rollback("ROLLBACK")
 
     async def migrate(self) -> None:
         """Apply the migrations this file has that the database lacks."""
@@ -158,8 +197,35 @@ class Database:
         await self.conn.close()
 
     @asynccontextmanager
+    async def update_transaction(self, update_id: int) -> AsyncIterator[aiosqlite.Connection]:
+        """Everything one update writes, and its id, as one transaction: all or nothing.
+
+        An update may write several times (a clarification check, then the report; the
+        direct-message flag, then the command). Committed one by one, each marking the
+        update as handled, a crash between them lost the rest: the update counted as
+        handled and was skipped when delivered again. Inside this block, `transaction()`
+        is a savepoint and `read()` shares the open transaction.
+        """
+        async with self._lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            token = _held.set(self)
+            try:
+                yield self.conn
+                await _mark_update(self.conn, update_id)
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback("ROLLBACK")
+                raise
+            finally:
+                _held.reset(token)
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction; the update being handled is marked done inside it."""
+        if _held.get() is self:
+            async with self._savepoint() as conn:
+                yield conn
+            return
         async with self._lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -169,14 +235,46 @@ class Database:
                     await _mark_update(self.conn, update_id)
                 await self.conn.execute("COMMIT")
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._rollback("ROLLBACK")
                 raise
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A nested write inside the update transaction: undone alone if it fails."""
+        if not self.conn.in_transaction:
+            # SQLite rolled the whole transaction back (disk full, I/O error): writing on
+            # in autocommit mode would commit half an update
+            raise sqlite3.OperationalError("the update's transaction was rolled back")
+        name = f"sp{next(_savepoints)}"
+        await self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield self.conn
+            await self.conn.execute(f"RELEASE {name}")
+        except BaseException:
+            await self._rollback(f"ROLLBACK TO {name}", f"RELEASE {name}")
+            raise
+
+    async def _rollback(self, *statements: str) -> None:
+        # after SQLITE_FULL or an I/O error SQLite may already have rolled back: a second
+        # error here must not hide the first one
+        if not self.conn.in_transaction:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            for statement in statements:
+                await self.conn.execute(statement)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """Reads share the connection; the lock keeps them out of a write in progress."""
+        if _held.get() is self:
+            yield self.conn  # the update transaction of this task: read its own writes
+            return
         async with self._lock:
             yield self.conn
+
+
+def _try_open(path: str) -> None:
+    sqlite3.connect(path).close()
 
 
 async def _mark_update(conn: aiosqlite.Connection, update_id: int) -> None:
