@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,7 +141,11 @@ class Sender:
             except Exception:
                 # a bug in rendering must not kill delivery of everything else
                 log.exception("outbox delivery failed for rows %s", [i.id for i in batch])
-                await self._retry(batch, 30.0, "internal error")
+                try:
+                    await self._retry(batch, 30.0, "internal error")
+                except sqlite3.Error:
+                    log.exception("cannot postpone rows %s; trying again shortly", batch)
+                    await asyncio.sleep(5.0)
             self._wake.set()
 
     async def _pace(self, chat_id: int) -> None:
@@ -255,7 +260,10 @@ class Sender:
             )
             self._count(chat_id, new_message=True)
             self.delivered += 1
-            await self._after_send(chat_id, last.message_id, part)
+            try:
+                await self._after_send(chat_id, last.message_id, part)
+            except sqlite3.Error:  # it was delivered: never send it again for this
+                log.exception("could not record which tickets message %s shows", last.message_id)
         if mark:
             await self._mark_sent(ids, last.message_id if last else None)
 
@@ -333,8 +341,18 @@ class Sender:
         await self._mark_sent(ids, message_id)
 
     async def _mark_sent(self, ids: list[int], message_id: int | None) -> None:
-        async with self.services.db.transaction() as conn:
-            await repo.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
+        """Record a delivery; Telegram has the message, so keep trying until storage takes it
+        (giving up would leave the row pending and send the message a second time)."""
+        delay = 0.5
+        while True:
+            try:
+                async with self.services.db.transaction() as conn:
+                    await repo.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
+                return
+            except sqlite3.Error as exc:
+                log.error("cannot record delivered rows %s yet (%s); retrying", ids, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _retry(self, batch: list[OutboxItem], delay: float, error: str) -> None:
         not_before = self.services.clock.now() + timedelta(seconds=delay)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from telegram import ChatMember, Update
+from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, filters
 
 if TYPE_CHECKING:
     from bot.app import Context
+
+_REFUSED = {"key": "refused", "args": {}, "changed": False, "shown_in": None}
 
 # The chats whose messages are reports; a liaison group upgraded to a supergroup joins it.
 LIAISON_CHATS = filters.Chat()
@@ -31,6 +35,18 @@ async def gate(update: Update, context: Context) -> None:
         await services.chat_migrated(message.migrate_from_chat_id or 0, chat.id)
         LIAISON_CHATS.add_chat_ids(chat.id)
         raise ApplicationHandlerStop
+    if (
+        chat.id == services.config.supervisor_chat_id
+        and user is not None
+        and not services.is_rostered(user.id)
+    ):
+        # reporters are members of the liaison chat; here, only rostered people act
+        if update.callback_query is not None:
+            with contextlib.suppress(BadRequest):
+                await update.callback_query.answer(context.bot_data.renderer.t("refused"))
+        elif message is not None and (message.text or "").startswith("/"):
+            await services.say(chat.id, "feedback", {"items": [_REFUSED]}, message.message_id)
+        raise ApplicationHandlerStop
     if services.chat_allowed(chat.id, chat.type, user.id if user else None):
         if chat.type == "private" and user is not None and update.message is not None:
             await services.mark_dm(user.id, True)
@@ -39,7 +55,9 @@ async def gate(update: Update, context: Context) -> None:
         if update.message is not None:
             await services.say(chat.id, "not_served")
         elif update.callback_query is not None:
-            await update.callback_query.answer(context.bot_data.renderer.t("not_served")[:200])
+            # a press Telegram no longer accepts an answer for: nothing to tell
+            with contextlib.suppress(BadRequest):
+                await update.callback_query.answer(context.bot_data.renderer.t("not_served")[:200])
     elif chat.type in ("group", "supergroup"):
         await services.leave(chat.id)
     raise ApplicationHandlerStop

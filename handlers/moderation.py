@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import TYPE_CHECKING
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest
 
 from bot.domain.commands import parse_ids, parse_username, split_outcome
 from bot.domain.tickets import Outcome
@@ -14,6 +16,8 @@ from bot.texts import ACK, ACK_ALL, DONE, REJECT
 
 if TYPE_CHECKING:
     from bot.app import Context
+
+log = logging.getLogger(__name__)
 
 OUTCOMES = {word: outcome.value for word, outcome in OUTCOME_WORDS.items()}
 
@@ -169,7 +173,7 @@ async def on_button(update: Update, context: Context) -> None:
     if data == ACK_ALL and message is not None:
         ids = await services.tickets_on_message(message.chat.id, message.message_id)
         feedback = await services.acknowledge(actor, ids) if ids else []
-    elif data.startswith((ACK, DONE, REJECT)) and data.split(":", 1)[1].isdigit():
+    elif data.startswith((ACK, DONE, REJECT)) and _ticket_number(data.split(":", 1)[1]):
         prefix, number = data.split(":", 1)
         ticket_id = int(number)
         if prefix + ":" == ACK:
@@ -177,10 +181,23 @@ async def on_button(update: Update, context: Context) -> None:
         elif prefix + ":" == DONE:
             feedback = await services.close(actor, [ticket_id], Outcome.REMOVED)
         else:
-            await query.answer(renderer.t("reject_hint", id=ticket_id), show_alert=True)
+            await _answer_query(query, renderer.t("reject_hint", id=ticket_id), alert=True)
             return
     else:
-        await query.answer()
+        await _answer_query(query, None)
         return
     text = "\n".join(renderer.t(f.key, **f.args) for f in feedback)[:200]
-    await query.answer(text or None, show_alert=any(f.key == "refused" for f in feedback))
+    await _answer_query(query, text or None, alert=any(f.key == "refused" for f in feedback))
+
+
+def _ticket_number(text: str) -> bool:
+    """Callback data can be forged: only plain ASCII digits of a sane length are a ticket."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
+async def _answer_query(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
+    """Answer a button press; one Telegram no longer accepts (too old) is only logged."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.info("button answer refused by Telegram: %s", exc.message)

@@ -17,16 +17,25 @@ URL_KINDS = (MessageEntity.URL, MessageEntity.TEXT_LINK)
 
 
 def entity_urls(message: Message) -> list[str]:
-    """URLs Telegram marked, in text and caption (slicing in UTF-16 is PTB's job)."""
+    """URLs Telegram marked, in text and caption (slicing in UTF-16 is PTB's job).
+
+    An entity whose bounds are broken (past the end, inside a surrogate pair) is skipped:
+    the raw text is scanned for links anyway, so the report is not lost.
+    """
     urls: list[str] = []
-    for parsed in (
-        message.parse_entities(list(URL_KINDS)),
-        message.parse_caption_entities(list(URL_KINDS)),
-    ):
-        for entity, text in parsed.items():
-            urls.append(
-                entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text
-            )
+    sources = (
+        (message.entities, message.parse_entity),
+        (message.caption_entities, message.parse_caption_entity),
+    )
+    for entities, parse in sources:
+        for entity in entities:
+            if entity.type == MessageEntity.TEXT_LINK and entity.url:
+                urls.append(entity.url)
+            elif entity.type == MessageEntity.URL:
+                try:
+                    urls.append(parse(entity))
+                except (UnicodeDecodeError, IndexError, RuntimeError):
+                    continue
     return urls
 
 

@@ -233,18 +233,12 @@ def body(draw: st.DrawFn) -> tuple[str, set[str], bool]:
 def entities(draw: st.DrawFn, text: str) -> tuple[list[dict[str, Any]], set[str]]:
     """Random, broken and overlapping entities; the keys the URL-ish ones claim."""
     size = utf16_len(text)
-    halves = surrogate_middles(text)
     out: list[dict[str, Any]] = []
     claimed: set[str] = set()
     for _ in range(draw(st.integers(0, 5))):
         kind = draw(st.sampled_from(ENTITY_TYPES))
         offset = draw(st.integers(-2, size + 3))
         length = draw(st.integers(-1, size + 3))
-        if kind in ("url", "text_link"):
-            # a URL entity that splits a surrogate pair is a known bug with its own
-            # (xfail) test, test_hostile_input.test_an_entity_splitting_an_emoji_...
-            offset += offset in halves
-            length += (offset + length) in halves
         entity: dict[str, Any] = {"type": kind, "offset": offset, "length": length}
         if kind == "text_link" and draw(st.booleans()):
             url = draw(
@@ -504,9 +498,7 @@ button = st.builds(
     Press,
     data=st.one_of(
         st.sampled_from(("ack:1", "done:1", "rej:1", "ackall", "ack:", "ack:-1", "done:1e5")),
-        # past 18 digits (SQLite's integers) is a known bug with its own xfail test,
-        # test_hostile_input.test_forged_button_data_is_refused_quietly
-        st.from_regex(r"(ack|done|rej):[0-9]{1,18}", fullmatch=True),
+        st.from_regex(r"(ack|done|rej):[0-9]{1,30}", fullmatch=True),
         noise.filter(lambda s: 0 < len(s.encode()) <= 64),
     ),
     user=st.sampled_from(USERS[:-1]),

@@ -152,12 +152,6 @@ def test_hostile_updates_many(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     run_examples(tmp_path, caplog, 10_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/moderation.py on_button (and handlers/access.py gate) let the BadRequest "
-    "of a callback answer Telegram refuses ('query is too old', e.g. presses queued while the "
-    "bot was down) escape to the error handler: an ERROR with a traceback for each press",
-)
 @pytest.mark.timeout(60)
 async def test_a_stale_button_press_is_not_an_unhandled_error(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -179,12 +173,6 @@ async def test_a_stale_button_press_is_not_an_unhandled_error(
     assert not errors, [r.getMessage() for r in errors]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/reports.py entity_urls: PTB's parse_entities raises UnicodeDecodeError for "
-    "a url entity whose offset or end falls inside a surrogate pair (an emoji), so the whole "
-    "report is dropped with an ERROR: its genuine link never becomes a ticket",
-)
 @pytest.mark.timeout(60)
 async def test_an_entity_splitting_an_emoji_does_not_lose_the_report(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -201,12 +189,6 @@ async def test_an_entity_splitting_an_emoji_does_not_lose_the_report(
     assert not errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/moderation.py on_button trusts callback data after str.isdigit(): a "
-    "number past SQLite's 64 bits raises OverflowError in the query, a digit int() cannot "
-    "read ('²') raises ValueError; Telegram warns that clients can forge callback data",
-)
 @pytest.mark.parametrize("data", ["done:" + "9" * 25, "ack:²"], ids=["huge", "superscript"])
 @pytest.mark.timeout(60)
 async def test_forged_button_data_is_refused_quietly(

@@ -324,12 +324,6 @@ def _utf16(text: str, entity: dict[str, Any]) -> str:
     return raw[start : start + entity["length"] * 2].decode("utf-16-le")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.role_of treats anyone outside the roster as a reporter in every chat it "
-    "serves: a stranger in the supervisor chat can add notes (SPEC: reporters are members "
-    "of the liaison chat)",
-)
 async def test_a_stranger_in_the_supervisor_chat_cannot_add_notes(tmp_path: Path) -> None:
     async with running_bot(tmp_path, limits=FAST) as w:
         m = w.say(RINA, "https://t.me/FakeNews/1")

@@ -227,12 +227,6 @@ async def test_a_full_disk_is_retried_and_nothing_is_confirmed_meanwhile(tmp_pat
         await sandbox.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sender.py: when recording a delivered message fails (disk full), _retry "
-    "fails too, the worker task dies ('Task exception was never retrieved') and the row "
-    "stays pending, so once storage is back the message is sent a second time",
-)
 @pytest.mark.timeout(90)
 async def test_a_message_sent_while_the_disk_is_full_is_not_sent_again(tmp_path: Path) -> None:
     sandbox = new_sandbox()
