@@ -107,9 +107,10 @@ COMMANDS = (
 )
 USERS = (RINA, DEWI, EVE, ANDI, BUDI, SARI, 987_654_321)
 FOREIGN = -1_009_999_000_001
+# a URL an entity claims that is genuinely Telegram's, however the entity cut the text
 GENUINE_CLAIM = re.compile(
-    r"(?i)(?:^|[^\w.\-@])(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?:/|$)"
-    r"|tg:|[A-Za-z0-9_]\.t\.me(?:/|$)"
+    r"(?i)(?:^|[^\w.\-@])(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?![\w.\-@])"
+    r"|tg:|[A-Za-z0-9_]\.t\.me(?![\w.\-@])"
 )
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
