@@ -152,9 +152,16 @@ async def _post_shutdown(app: LiaisonApp) -> None:
         await data.services_.db.close()
 
 
+async def _check_privacy_quietly(app: LiaisonApp) -> None:
+    try:
+        await check_privacy(app)
+    except (TelegramError, sqlite3.Error) as exc:
+        log.warning("could not check the bot's privacy mode: %s", exc)
+
+
 async def check_privacy(app: LiaisonApp) -> bool:
     """Warn (log and chat) when the bot cannot see plain messages in groups."""
-    me = await app.bot.get_me()
+    me = app.bot.bot  # getMe's answer, fetched by initialize()
     if me.can_read_all_group_messages:
         return True
     services = app.bot_data.services
@@ -294,7 +301,8 @@ async def serve(app: LiaisonApp, *, poll_timeout: int = 25, check: bool = True) 
         data.tasks.append(loop.create_task(data.sender_.run(), name="sender"))
         data.tasks.append(loop.create_task(data.timer_.run(), name="timer"))
         if check:
-            await check_privacy(app)
+            # in the background: the first getUpdates need not wait for two more calls
+            data.tasks.append(loop.create_task(_check_privacy_quietly(app), name="privacy"))
         await poll(app, poll_seconds=poll_timeout)
     finally:
         with contextlib.suppress(Exception):
