@@ -71,50 +71,17 @@ The machine is shared: other work running at the same time shows in the load ave
 and makes the figures worse, never better.
 """
 
-FINDINGS = """\
-## Causes found (analysis at the time this benchmark was written)
+HISTORY = "\n## History\n"  # from this heading on, BENCHMARKS.md is hand-written and kept
 
-Investigated with py-spy, a lock-hold logger and what-if runs (patched copies of the bot,
-not committed). Where a goal is met only narrowly, the same causes are at work.
 
-- **Burst rate.** The sender groups up to 40 queued cards (`take_batch`,
-  `MAX_CARD_TICKETS`), then the renderer splits that group by its character budget
-  (`Texts.card_chunks`): with these links 38 tickets fit, so each batch went out as a
-  38-ticket card plus a 2-ticket card. 1,000 tickets took 50 messages instead of 26, hence
-  a third 60-second window: about 130 s, about 460 tickets a minute. With the batch capped
-  at 38 (what-if) the same burst took 68 s: 888 a minute, no 429. Fix: size the batch by
-  what one card holds (send only full parts, keep a short trailing part queued while more
-  cards wait) instead of a fixed count.
-- **Start-up.** Most of it is importing: `bot.rendering` imports `bot.reporting`, which
-  imports `bot.charts`, which imports matplotlib at module level: 0.85 s of the 1.9 s of
-  CPU before the first getUpdates (54 % of start-up samples). Importing matplotlib when a
-  chart is drawn would save that; pydantic-settings (`bot.config`) is the next 12 %.
-  The database size does not matter (the same start on an empty file).
-- **SQLite through aiosqlite.** Every statement is a hand-off to aiosqlite's worker thread
-  and back: 0.15–0.25 ms on this VM, against 0.02–0.06 ms for the statement itself. A
-  report is about 13 statements, and each report also wakes the timer (another pass) and
-  the sender. What-if (one run each) with the calls run inline on the event loop: intake
-  380 reports/s, escalation p99 206 ms; compare the table.
-- **Escalation lateness spikes.** `Renderer.say` loads every ticket of a notice with its
-  own query while holding the database lock; merged reminder/overdue notices list
-  thousands of tickets, so the lock was held for up to 2.5 s and the timer waited as long.
-  One `WHERE id IN (…)` query, rendering outside the lock, would remove that. A step also
-  costs about 1 ms (event, ticket, card lookup, refresh row: four statements).
-
-## Changes made while benchmarking
-
-- `bot/sender.py`, `Sender.run`: it read (and JSON-decoded) up to 2,000 pending outbox rows
-  on every wake-up, and every report wakes it: quadratic in a burst (36 % of the event
-  loop's time during intake). It now asks `repository.list_outbox_chats` (one GROUP BY
-  over the pending-outbox index) which chats have deliverable rows and when the next
-  postponed row is due. Same decisions, no payloads read. Intake: about 42 → 90 reports/s.
-- `storage/repository.py`, `_one` / `_all`: `execute_fetchall` (one worker-thread trip per
-  query) instead of execute + fetch + close (three).
-- `storage/db.py`, migration 2: index `bot_messages(ticket_id)`. Every ticket change looks
-  up the cards showing it (`list_card_messages`), which was a scan of every card ever sent:
-  with 10,000 cards, 1.5 ms per overdue step, which snowballed to 9 s of lateness in a
-  denser first version of scenario 4.
-"""
+def _history(path: Path) -> str:
+    """The hand-written part of the existing file (findings, fixes, before and after)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    at = text.find(HISTORY)
+    return text[at:] if at >= 0 else ""
 
 
 def _scenarios(base: Path) -> list[tuple[str, Run]]:
@@ -171,11 +138,13 @@ async def main(args: argparse.Namespace) -> int:
     print(f"\n{text}\n\n" + "\n".join(about))
     print(f"\nbenchmark took {(time.monotonic() - began) / 60:.1f} min")
     if args.write:
-        (ROOT / "BENCHMARKS.md").write_text(
-            "# Benchmarks\n\n`make bench` (`python -m bench`) produced this file; "
-            f"{args.runs} runs per figure.\n\n## Machine\n\n"
+        target = ROOT / "BENCHMARKS.md"
+        target.write_text(
+            "# Benchmarks\n\n`make bench` (`python -m bench`) wrote the figures; "
+            f"{args.runs} runs per figure. The part from 'History' on is kept as it was.\n\n"
+            "## Machine\n\n"
             + "\n".join(about)
-            + f"\n\n## Results\n\n{text}\n\n{NOTES}\n{FINDINGS}",
+            + f"\n\n## Results\n\n{text}\n\n{NOTES}{_history(target)}",
             encoding="utf-8",
         )
         print(f"written to {ROOT / 'BENCHMARKS.md'}")
