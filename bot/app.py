@@ -214,8 +214,17 @@ async def poll(app: LiaisonApp, *, poll_seconds: int = 25) -> None:
             continue
         for data in raw if isinstance(raw, list) else []:
             update_id = data.get("update_id") if isinstance(data, dict) else None
-            if not isinstance(update_id, int) or update_id <= last:
-                continue  # re-delivered after a crash: its effect is already committed
+            if not isinstance(update_id, int) or update_id == last:
+                continue  # delivered again: its effect is already committed
+            if update_id < last:
+                # not a re-delivery (the offset confirmed it): Telegram starts a new, random
+                # sequence after a week without updates, and a lower id is a new update
+                log.warning(
+                    "update ids restarted at %d (the last was %d): Telegram renumbers them "
+                    "after a week without updates",
+                    update_id,
+                    last,
+                )
             try:
                 update = Update.de_json(data, app.bot)
             except Exception:  # a malformed update must not block every later one
@@ -268,7 +277,7 @@ async def _mark_handled(db: Database, update_id: int) -> None:
     """Remember an update that no handler can read (malformed) as handled."""
     async with db.read() as conn:
         marked = await repo.find_meta(conn, "last_update_id")
-    if marked is not None and int(marked) >= update_id:
+    if marked is not None and int(marked) == update_id:
         return
     token = current_update_id.set(update_id)
     try:

@@ -279,8 +279,9 @@ def _try_open(path: str) -> None:
 
 async def _mark_update(conn: aiosqlite.Connection, update_id: int) -> None:
     await conn.execute(
+        # the latest handled, not the highest: after Telegram renumbers its updates (a week
+        # without any) the next offset must follow the new sequence
         "INSERT INTO meta(key, value) VALUES('last_update_id', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
-        "WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (str(update_id),),
     )

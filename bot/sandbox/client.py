@@ -44,6 +44,7 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
         "press_button": sandbox.press_button,
         "add_bot_to_group": sandbox.add_bot_to_group,
         "push_update": sandbox.push_update,
+        "renumber_updates": sandbox.renumber_updates,
         "fail_next": sandbox.fail_next,
         "fail_randomly": sandbox.fail_randomly,
         "config": lambda **changes: _configure(sandbox, changes),
@@ -233,6 +234,10 @@ class SandboxClient:
         body = {"chat_id": chat_id, "by_user_id": by_user_id}
         result: JSON = await self._post("add_bot_to_group", body)
         return result
+
+    async def renumber_updates(self, next_id: int) -> int:
+        """Start a new sequence of update ids (Telegram does after a week without updates)."""
+        return int(await self._post("renumber_updates", {"next_id": next_id}))
 
     async def configure(self, **settings: Any) -> JSON:
         """Change ``group_limit`` (None: off), ``group_window`` or

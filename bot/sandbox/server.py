@@ -605,7 +605,7 @@ class Sandbox:
         self._sent: dict[int, list[SentMessage]] = {}
         self._sent_index: dict[tuple[int, int], SentMessage] = {}
         self._updates: list[JSON] = []
-        self._update_ids = itertools.count(1)
+        self._next_update_id = 1
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._open_queries: set[str] = set()
@@ -984,11 +984,9 @@ class Sandbox:
         """
         update = dict(update)
         if "update_id" not in update:
-            update["update_id"] = next(self._update_ids)
-        elif isinstance(update["update_id"], int):
-            self._update_ids = itertools.count(
-                max(update["update_id"] + 1, next(self._update_ids))
-            )
+            update["update_id"] = self._next_update_id
+        if isinstance(update["update_id"], int):
+            self._next_update_id = max(update["update_id"] + 1, self._next_update_id)
         self._updates.append(update)
         self._activity.fire()
         return int(update["update_id"]) if isinstance(update["update_id"], int) else -1
@@ -1004,6 +1002,15 @@ class Sandbox:
             return self._sent_index[(chat_id, message_id)]
         except KeyError:
             raise KeyError(f"the bot sent no message {message_id} in chat {chat_id}") from None
+
+    def renumber_updates(self, next_id: int) -> int:
+        """Start a new sequence of update ids, as Telegram does after a week without updates
+        ("the identifier of the next update will be chosen randomly"). The bot's offset,
+        taken from the old sequence, is then above every id issued and confirms nothing."""
+        if not isinstance(next_id, int) or next_id < 1:
+            raise ValueError("next_id must be a positive integer")
+        self._next_update_id = next_id
+        return next_id
 
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""
@@ -1176,6 +1183,8 @@ class Sandbox:
         offset = _int_param(params, "offset", 0)
         limit = min(max(_int_param(params, "limit", 100), 1), 100)
         timeout = max(_float_param(params, "timeout", 0.0), 0.0)
+        if offset > self._next_update_id:
+            offset = 0  # from an earlier numbering (renumber_updates): confirms nothing
         if offset > 0:
             self._updates = [u for u in self._updates if _update_id(u) >= offset]
             self.confirmed_offset = max(self.confirmed_offset, offset)

@@ -107,6 +107,25 @@ async def test_updates_stay_until_a_later_offset_confirms_them(sandbox: Sandbox,
     assert sandbox.confirmed_offset == first[-1].update_id + 1
 
 
+async def test_renumbered_updates_reach_a_bot_whose_offset_is_from_the_old_sequence(
+    sandbox: Sandbox, bot: Bot
+) -> None:
+    for n in range(5):
+        sandbox.send_text(LIAISON, ANN, f"old {n}")
+    old = await bot.get_updates()
+    offset = old[-1].update_id + 1
+    assert await bot.get_updates(offset=offset) == ()
+    sandbox.renumber_updates(2)
+    sandbox.send_text(LIAISON, ANN, "after a quiet week")
+    # the offset is above every id of the new sequence: it confirms nothing
+    [new] = await bot.get_updates(offset=offset)
+    assert new.update_id == 2
+    assert new.message is not None and new.message.text == "after a quiet week"
+    assert await bot.get_updates(offset=3) == ()
+    with pytest.raises(ValueError, match="positive"):
+        sandbox.renumber_updates(0)
+
+
 async def test_limit_and_negative_offset(sandbox: Sandbox, bot: Bot) -> None:
     ids = [sandbox.push_update({"future_update_kind": {"n": n}}) for n in range(5)]
     assert [u.update_id for u in await bot.get_updates(limit=2)] == ids[:2]
