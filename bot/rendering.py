@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.roster import backup_at, on_call_at, shifts_between
 from bot.domain.stats import Stats
 from bot.domain.tickets import Ticket, effective_deadline, is_overdue
@@ -17,6 +15,7 @@ from bot.reporting import build_report, csv_filename, load_stats, period_start, 
 from bot.services import Role, Services
 from bot.texts import CARD_TICKETS, HELP, USAGE, Rendered, Texts, split_lines, split_text
 from storage import repository as repo
+from storage.db import Connection
 from storage.repository import OutboxItem
 
 MAX_CARD_TICKETS = CARD_TICKETS  # a grouped card stays well under 4096 characters when edited
@@ -65,7 +64,7 @@ class Renderer:
             return await self._card_of(conn, tickets, now, duty)
 
     async def _card_of(
-        self, conn: aiosqlite.Connection, tickets: list[Ticket], now: datetime, duty: Any
+        self, conn: Connection, tickets: list[Ticket], now: datetime, duty: Any
     ) -> Rendered:
         """One card message showing these tickets."""
         dups = await self._dups(conn, tickets)
@@ -75,7 +74,7 @@ class Renderer:
             return self.texts.card(t, now, duty, count, dups)
         return self.texts.group_card(tickets, dups, now, duty)
 
-    async def _dups(self, conn: aiosqlite.Connection, tickets: list[Ticket]) -> list[Ticket]:
+    async def _dups(self, conn: Connection, tickets: list[Ticket]) -> list[Ticket]:
         """Tickets that the reports which created these tickets named while already open."""
         shown = {t.id for t in tickets}
         found: dict[int, Ticket] = {}
@@ -114,7 +113,7 @@ class Renderer:
 
     async def _say_text(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         key: str,
         args: dict[str, Any],
         tickets: list[Ticket],
@@ -233,7 +232,7 @@ class Renderer:
 
     # ---- queries -----------------------------------------------------------------------
 
-    async def _duty(self, conn: aiosqlite.Connection, now: datetime) -> tuple[Any, Any]:
+    async def _duty(self, conn: Connection, now: datetime) -> tuple[Any, Any]:
         overrides = await self.services.overrides(conn, now)
         roster = self.services.roster
         return on_call_at(roster, overrides, now), backup_at(roster, overrides, now)
@@ -247,7 +246,7 @@ class Renderer:
                 break
         return "\n".join(escape(line) for line in lines)
 
-    async def _oncall(self, conn: aiosqlite.Connection, now: datetime) -> str:
+    async def _oncall(self, conn: Connection, now: datetime) -> str:
         duty, backup = await self._duty(conn, now)
         if duty is None:
             return self.t("oncall_none")
@@ -267,7 +266,7 @@ class Renderer:
             next=nxt_text,
         )
 
-    async def _open_list(self, conn: aiosqlite.Connection, now: datetime) -> list[str]:
+    async def _open_list(self, conn: Connection, now: datetime) -> list[str]:
         tickets = await repo.list_open_tickets(conn)
         if not tickets:
             return [self.t("open_none")]
@@ -279,7 +278,7 @@ class Renderer:
             lines.append(mark + self.texts.ticket_line(t, now))
         return split_lines(lines, head=self.t("open_head", n=len(tickets)))
 
-    async def _detail(self, conn: aiosqlite.Connection, t: Ticket, now: datetime) -> list[str]:
+    async def _detail(self, conn: Connection, t: Ticket, now: datetime) -> list[str]:
         duty, _ = await self._duty(conn, now)
         count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
         card = self.texts.card(t, now, duty, count).text
@@ -294,7 +293,7 @@ class Renderer:
         tail = [self.t("evidence_line", n=len(evidence))] if evidence else []
         return split_lines(lines, head=card + "\n\n" + self.t("history_head"), tail=tail)
 
-    async def _digest(self, conn: aiosqlite.Connection, now: datetime) -> list[str]:
+    async def _digest(self, conn: Connection, now: datetime) -> list[str]:
         policy = self.services.config.policy
         open_tickets = await repo.list_open_tickets(conn)
         overdue = [t for t in open_tickets if is_overdue(t, policy, now)]

@@ -15,8 +15,6 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain.links import Link
 from bot.domain.roster import OnCall, Override, Person, Roster, backup_at, on_call_at
@@ -33,7 +31,7 @@ from bot.domain.tickets import (
     next_due_at,
 )
 from storage import repository as repo
-from storage.db import Database
+from storage.db import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +181,7 @@ class Services:
             return user_id is not None and self.is_rostered(user_id)
         return False
 
-    async def overrides(self, conn: aiosqlite.Connection, now: datetime) -> list[Override]:
+    async def overrides(self, conn: Connection, now: datetime) -> list[Override]:
         """Overrides still in force at or after `now`."""
         return await repo.list_overrides(conn, now - timedelta(days=1))
 
@@ -234,7 +232,7 @@ class Services:
         return IntakeResult(tuple(new), tuple(dups))
 
     async def _intake_one(
-        self, conn: aiosqlite.Connection, intake: Intake, link: Link | None, now: datetime
+        self, conn: Connection, intake: Intake, link: Link | None, now: datetime
     ) -> tuple[int, bool]:
         if link is not None:
             existing = await repo.find_open_by_key(conn, link.key)
@@ -295,7 +293,7 @@ class Services:
         return ticket_id, True
 
     async def _add_evidence(
-        self, conn: aiosqlite.Connection, ticket_id: int, intake: Intake, now: datetime
+        self, conn: Connection, ticket_id: int, intake: Intake, now: datetime
     ) -> None:
         ev = intake.evidence
         if not (ev.text or ev.media or ev.origin):
@@ -312,16 +310,14 @@ class Services:
             origin_date=ev.origin_date,
         )
 
-    async def _make_urgent(
-        self, conn: aiosqlite.Connection, t: Ticket, actor: int, now: datetime
-    ) -> None:
+    async def _make_urgent(self, conn: Connection, t: Ticket, actor: int, now: datetime) -> None:
         t = dataclasses.replace(t, urgent=True)
         await repo.save_ticket(conn, t, next_due_at(t, self.config.policy))
         await repo.add_event(conn, t.id, now, actor, "urgent", "marked urgent by a later report")
 
     async def _page_on_call(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         ticket_ids: list[int],
         now: datetime,
         overrides: list[Override],
@@ -345,9 +341,7 @@ class Services:
         """Acknowledge (and take) tickets."""
         return await self._each(actor, ticket_ids, Role.MODERATOR, self._ack_one)
 
-    async def _ack_one(
-        self, conn: aiosqlite.Connection, actor: int, t: Ticket, now: datetime
-    ) -> Feedback:
+    async def _ack_one(self, conn: Connection, actor: int, t: Ticket, now: datetime) -> Feedback:
         if t.is_closed:
             return Feedback("already_closed", {"id": t.id, "status": t.status.value})
         if t.status is Status.ACKNOWLEDGED and t.assignee_id == actor:
@@ -366,7 +360,7 @@ class Services:
     ) -> list[Feedback]:
         """Close tickets as actioned; `banned` also closes the channel's other open tickets."""
 
-        async def one(conn: aiosqlite.Connection, a: int, t: Ticket, now: datetime) -> Feedback:
+        async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             fb = await self._close_one(conn, a, t, now, Status.REMOVED, outcome, note)
             if outcome is Outcome.BANNED and t.channel and fb.changed:
                 for other in await repo.list_open_in_channel(conn, t.channel):
@@ -380,7 +374,7 @@ class Services:
     async def reject(self, actor: int, ticket_id: int, reason: str) -> list[Feedback]:
         """Close a ticket as not actionable, with a reason."""
 
-        async def one(conn: aiosqlite.Connection, a: int, t: Ticket, now: datetime) -> Feedback:
+        async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             return await self._close_one(
                 conn, a, t, now, Status.REJECTED, Outcome.REJECTED, reason
             )
@@ -389,7 +383,7 @@ class Services:
 
     async def _close_one(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         actor: int,
         t: Ticket,
         now: datetime,
@@ -426,7 +420,7 @@ class Services:
     async def note(self, actor: int, ticket_id: int, text: str) -> list[Feedback]:
         """Add a note; a note by the reporter also answers a pending clarification."""
 
-        async def one(conn: aiosqlite.Connection, a: int, t: Ticket, now: datetime) -> Feedback:
+        async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             if t.status is Status.CLARIFICATION and a == t.reporter_id:
                 return await self._answer_clarification(conn, a, t, now, text)
             await repo.add_event(conn, t.id, now, a, "note", text)
@@ -437,7 +431,7 @@ class Services:
     async def clarify(self, actor: int, ticket_id: int, question: str) -> list[Feedback]:
         """Ask the reporter; the clocks pause until they answer."""
 
-        async def one(conn: aiosqlite.Connection, a: int, t: Ticket, now: datetime) -> Feedback:
+        async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             if t.is_closed:
                 return Feedback("already_closed", {"id": t.id, "status": t.status.value})
             new = dataclasses.replace(
@@ -477,7 +471,7 @@ class Services:
         return True
 
     async def _answer_clarification(
-        self, conn: aiosqlite.Connection, actor: int, t: Ticket, now: datetime, text: str
+        self, conn: Connection, actor: int, t: Ticket, now: datetime, text: str
     ) -> Feedback:
         paused = now - t.paused_at if t.paused_at else timedelta(0)
         status = Status.ACKNOWLEDGED if t.acknowledged_at else Status.OPEN
@@ -498,7 +492,7 @@ class Services:
     async def reopen(self, actor: int, ticket_id: int, reason: str = "") -> list[Feedback]:
         """Content is back: reopen a closed ticket with fresh deadlines."""
 
-        async def one(conn: aiosqlite.Connection, a: int, t: Ticket, now: datetime) -> Feedback:
+        async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             if RANK[self.role_of(a)] < RANK[Role.MODERATOR] and a != t.reporter_id:
                 return Feedback("not_yours", {"id": t.id})
             if not t.is_closed:
@@ -530,7 +524,7 @@ class Services:
         if person is None or not person.is_moderator:
             return [Feedback("unknown_moderator", {"username": username.lstrip("@")})]
 
-        async def one(conn: aiosqlite.Connection, a: int, t: Ticket, now: datetime) -> Feedback:
+        async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             if t.is_closed:
                 return Feedback("already_closed", {"id": t.id, "status": t.status.value})
             new = dataclasses.replace(t, assignee_id=person.telegram_id)
@@ -576,7 +570,7 @@ class Services:
         actor: int,
         ticket_ids: Sequence[int],
         needed: Role,
-        action: Callable[[aiosqlite.Connection, int, Ticket, datetime], Any],
+        action: Callable[[Connection, int, Ticket, datetime], Any],
     ) -> list[Feedback]:
         """Run an action on each ticket in one transaction, after the role check."""
         if RANK[self.role_of(actor)] < RANK[needed]:
@@ -596,7 +590,7 @@ class Services:
 
     async def _save(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         t: Ticket,
         actor: int | None,
         kind: str,
@@ -611,7 +605,7 @@ class Services:
 
     async def _say(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         chat_id: int,
         key: str,
         now: datetime,
@@ -729,7 +723,7 @@ class Services:
             self._on_outbox()
         return fired
 
-    async def _remind(self, conn: aiosqlite.Connection, ids: list[int], now: datetime) -> None:
+    async def _remind(self, conn: Connection, ids: list[int], now: datetime) -> None:
         overrides = await self.overrides(conn, now)
         duty = on_call_at(self.roster, overrides, now)
         backup = backup_at(self.roster, overrides, now)
@@ -747,7 +741,7 @@ class Services:
 
     async def _notify_supervisors(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         key: str,
         ids: list[int],
         now: datetime,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.roster import Override
 from bot.domain.tickets import Outcome, Status, Ticket
+from storage.db import Connection
 
 
 class NotFoundError(LookupError):
@@ -85,7 +85,7 @@ TICKET_COLUMNS = (
 )
 
 
-def _ticket(row: aiosqlite.Row) -> Ticket:
+def _ticket(row: sqlite3.Row) -> Ticket:
     return Ticket(
         id=row["id"],
         link=row["link"],
@@ -113,13 +113,16 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
     )
 
 
-# One trip to aiosqlite's worker thread per query (execute + fetch + close would be three):
-# the thread hand-off, not SQLite, is what a statement costs here.
-async def _all(conn: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+async def _all(conn: Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
     return list(await conn.execute_fetchall(sql, args))
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:
+async def _all_long(conn: Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    """A read that grows with the history (a period's tickets): off the event loop."""
+    return list(await conn.execute_fetchall(sql, args, offload=True))
+
+
+async def _one(conn: Connection, sql: str, args: Sequence[Any] = ()) -> Any:
     rows = await conn.execute_fetchall(sql, args)
     return next(iter(rows), None)
 
@@ -127,13 +130,13 @@ async def _one(conn: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -
 # ---- tickets -------------------------------------------------------------------------------
 
 
-async def find_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+async def find_ticket(conn: Connection, ticket_id: int) -> Ticket | None:
     """The ticket with this number, or None."""
     row = await _one(conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
     return _ticket(row) if row else None
 
 
-async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket:
+async def get_ticket(conn: Connection, ticket_id: int) -> Ticket:
     """The ticket with this number; raises NotFoundError."""
     ticket = await find_ticket(conn, ticket_id)
     if ticket is None:
@@ -141,7 +144,7 @@ async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket:
     return ticket
 
 
-async def find_open_by_key(conn: aiosqlite.Connection, link_key: str) -> Ticket | None:
+async def find_open_by_key(conn: Connection, link_key: str) -> Ticket | None:
     """The open ticket for this content, if any."""
     row = await _one(
         conn,
@@ -151,7 +154,7 @@ async def find_open_by_key(conn: aiosqlite.Connection, link_key: str) -> Ticket 
     return _ticket(row) if row else None
 
 
-async def find_last_closed_by_key(conn: aiosqlite.Connection, link_key: str) -> Ticket | None:
+async def find_last_closed_by_key(conn: Connection, link_key: str) -> Ticket | None:
     """The most recent closed ticket for this content, if any."""
     row = await _one(
         conn,
@@ -163,7 +166,7 @@ async def find_last_closed_by_key(conn: aiosqlite.Connection, link_key: str) -> 
 
 
 async def add_ticket(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     link: str | None,
     link_key: str | None,
@@ -200,7 +203,7 @@ async def add_ticket(
     return cur.lastrowid
 
 
-async def save_ticket(conn: aiosqlite.Connection, t: Ticket, next_due_at: datetime | None) -> None:
+async def save_ticket(conn: Connection, t: Ticket, next_due_at: datetime | None) -> None:
     """Write back a ticket's mutable fields (with its next escalation instant)."""
     await conn.execute(
         "UPDATE tickets SET status=?, urgent=?, assignee_id=?, report_count=?, clock_start_at=?, "
@@ -227,7 +230,7 @@ async def save_ticket(conn: aiosqlite.Connection, t: Ticket, next_due_at: dateti
     )
 
 
-async def list_open_tickets(conn: aiosqlite.Connection) -> list[Ticket]:
+async def list_open_tickets(conn: Connection) -> list[Ticket]:
     """Every ticket not yet closed."""
     rows = await _all(
         conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE closed_at IS NULL ORDER BY id"
@@ -235,7 +238,7 @@ async def list_open_tickets(conn: aiosqlite.Connection) -> list[Ticket]:
     return [_ticket(r) for r in rows]
 
 
-async def list_open_in_channel(conn: aiosqlite.Connection, channel: str) -> list[Ticket]:
+async def list_open_in_channel(conn: Connection, channel: str) -> list[Ticket]:
     """Open tickets reported against one channel."""
     rows = await _all(
         conn,
@@ -246,7 +249,7 @@ async def list_open_in_channel(conn: aiosqlite.Connection, channel: str) -> list
     return [_ticket(r) for r in rows]
 
 
-async def count_open_in_channel(conn: aiosqlite.Connection, channel: str) -> int:
+async def count_open_in_channel(conn: Connection, channel: str) -> int:
     """How many tickets of this channel are open (the card's roll-up)."""
     row = await _one(
         conn,
@@ -256,7 +259,7 @@ async def count_open_in_channel(conn: aiosqlite.Connection, channel: str) -> int
     return int(row[0])
 
 
-async def list_due_tickets(conn: aiosqlite.Connection, now: datetime) -> list[Ticket]:
+async def list_due_tickets(conn: Connection, now: datetime) -> list[Ticket]:
     """Tickets whose next escalation step is due at `now` (uses the due index)."""
     rows = await _all(
         conn,
@@ -267,15 +270,13 @@ async def list_due_tickets(conn: aiosqlite.Connection, now: datetime) -> list[Ti
     return [_ticket(r) for r in rows]
 
 
-async def find_next_due_at(conn: aiosqlite.Connection) -> datetime | None:
+async def find_next_due_at(conn: Connection) -> datetime | None:
     """The earliest pending escalation instant."""
     row = await _one(conn, "SELECT MIN(next_due_at) FROM tickets WHERE next_due_at IS NOT NULL")
     return from_db(row[0]) if row else None
 
 
-async def list_tickets_on_card(
-    conn: aiosqlite.Connection, chat_id: int, message_id: int
-) -> list[Ticket]:
+async def list_tickets_on_card(conn: Connection, chat_id: int, message_id: int) -> list[Ticket]:
     """Tickets shown on (or pinged by) one bot message."""
     rows = await _all(
         conn,
@@ -286,7 +287,7 @@ async def list_tickets_on_card(
     return [_ticket(r) for r in rows]
 
 
-async def list_card_messages(conn: aiosqlite.Connection, ticket_id: int) -> list[tuple[int, int]]:
+async def list_card_messages(conn: Connection, ticket_id: int) -> list[tuple[int, int]]:
     """(chat_id, message_id) of every card that shows this ticket."""
     rows = await _all(
         conn,
@@ -297,7 +298,7 @@ async def list_card_messages(conn: aiosqlite.Connection, ticket_id: int) -> list
 
 
 async def add_bot_message(
-    conn: aiosqlite.Connection, chat_id: int, message_id: int, ticket_ids: Iterable[int], kind: str
+    conn: Connection, chat_id: int, message_id: int, ticket_ids: Iterable[int], kind: str
 ) -> None:
     """Remember which tickets a sent message is about (replies to it target them)."""
     await conn.executemany(
@@ -308,7 +309,7 @@ async def add_bot_message(
 
 
 async def list_tickets_between(
-    conn: aiosqlite.Connection, since: datetime | None, until: datetime | None = None
+    conn: Connection, since: datetime | None, until: datetime | None = None
 ) -> list[Ticket]:
     """Tickets created in [since, until), oldest first."""
     sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE 1=1"
@@ -319,25 +320,25 @@ async def list_tickets_between(
     if until is not None:
         sql += " AND created_at < ?"
         args.append(to_db(until))
-    rows = await _all(conn, sql + " ORDER BY id", args)
+    rows = await _all_long(conn, sql + " ORDER BY id", args)
     return [_ticket(r) for r in rows]
 
 
-async def set_clarify_message(conn: aiosqlite.Connection, ticket_id: int, message_id: int) -> None:
+async def set_clarify_message(conn: Connection, ticket_id: int, message_id: int) -> None:
     """Remember the bot's question so a reply to it is recognised as the answer."""
     await conn.execute(
         "UPDATE tickets SET clarify_message_id = ? WHERE id = ?", (message_id, ticket_id)
     )
 
 
-async def count_closed_since(conn: aiosqlite.Connection, since: datetime) -> int:
+async def count_closed_since(conn: Connection, since: datetime) -> int:
     """Tickets closed at or after an instant."""
     row = await _one(conn, "SELECT COUNT(*) FROM tickets WHERE closed_at >= ?", (to_db(since),))
     return int(row[0])
 
 
 async def find_ticket_by_clarification(
-    conn: aiosqlite.Connection, chat_id: int, message_id: int
+    conn: Connection, chat_id: int, message_id: int
 ) -> Ticket | None:
     """The ticket waiting on a clarification question (any it was asked) with this message id."""
     row = await _one(
@@ -354,7 +355,7 @@ async def find_ticket_by_clarification(
 
 
 async def add_report(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     ticket_id: int,
     chat_id: int,
     message_id: int,
@@ -369,9 +370,7 @@ async def add_report(
     )
 
 
-async def list_tickets_of_report(
-    conn: aiosqlite.Connection, chat_id: int, message_id: int
-) -> list[int]:
+async def list_tickets_of_report(conn: Connection, chat_id: int, message_id: int) -> list[int]:
     """Tickets a given report message created or counted."""
     rows = await _all(
         conn,
@@ -382,7 +381,7 @@ async def list_tickets_of_report(
 
 
 async def add_event(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     ticket_id: int,
     now: datetime,
     actor_id: int | None,
@@ -396,7 +395,7 @@ async def add_event(
     )
 
 
-def _event(row: aiosqlite.Row) -> Event:
+def _event(row: sqlite3.Row) -> Event:
     return Event(
         id=row["id"],
         ticket_id=row["ticket_id"],
@@ -407,7 +406,7 @@ def _event(row: aiosqlite.Row) -> Event:
     )
 
 
-async def list_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Event]:
+async def list_events(conn: Connection, ticket_id: int) -> list[Event]:
     """A ticket's history in time order."""
     rows = await _all(
         conn,
@@ -418,15 +417,13 @@ async def list_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Event]
     return [_event(r) for r in rows]
 
 
-async def list_events_for(
-    conn: aiosqlite.Connection, ticket_ids: Sequence[int]
-) -> dict[int, list[Event]]:
+async def list_events_for(conn: Connection, ticket_ids: Sequence[int]) -> dict[int, list[Event]]:
     """Histories of many tickets at once."""
     result: dict[int, list[Event]] = {t: [] for t in ticket_ids}
     for start in range(0, len(ticket_ids), 500):
         chunk = list(ticket_ids[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        rows = await _all(
+        rows = await _all_long(
             conn,
             "SELECT id, ticket_id, at, actor_id, kind, detail FROM events "
             f"WHERE ticket_id IN ({marks}) ORDER BY at, id",
@@ -438,7 +435,7 @@ async def list_events_for(
 
 
 async def add_evidence(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     ticket_id: int,
     now: datetime,
     *,
@@ -466,7 +463,7 @@ async def add_evidence(
     )
 
 
-async def list_evidence(conn: aiosqlite.Connection, ticket_id: int) -> list[Evidence]:
+async def list_evidence(conn: Connection, ticket_id: int) -> list[Evidence]:
     """Evidence kept for a ticket."""
     rows = await _all(
         conn,
@@ -489,11 +486,9 @@ async def list_evidence(conn: aiosqlite.Connection, ticket_id: int) -> list[Evid
     ]
 
 
-async def list_purgeable_evidence(
-    conn: aiosqlite.Connection, closed_before: datetime
-) -> list[int]:
+async def list_purgeable_evidence(conn: Connection, closed_before: datetime) -> list[int]:
     """Tickets closed before the cut-off that still hold evidence."""
-    rows = await _all(
+    rows = await _all_long(
         conn,
         "SELECT DISTINCT t.id FROM tickets t JOIN evidence e ON e.ticket_id = t.id "
         "WHERE t.closed_at IS NOT NULL AND t.closed_at < ? ORDER BY t.id",
@@ -502,7 +497,7 @@ async def list_purgeable_evidence(
     return [r[0] for r in rows]
 
 
-async def delete_evidence(conn: aiosqlite.Connection, ticket_id: int) -> int:
+async def delete_evidence(conn: Connection, ticket_id: int) -> int:
     """Remove a ticket's evidence; returns how many items went."""
     cur = await conn.execute("DELETE FROM evidence WHERE ticket_id = ?", (ticket_id,))
     return cur.rowcount
@@ -511,9 +506,7 @@ async def delete_evidence(conn: aiosqlite.Connection, ticket_id: int) -> int:
 # ---- overrides, people, meta ----------------------------------------------------------------
 
 
-async def add_override(
-    conn: aiosqlite.Connection, override: Override, set_by: int, now: datetime
-) -> None:
+async def add_override(conn: Connection, override: Override, set_by: int, now: datetime) -> None:
     """Record an on-call override."""
     await conn.execute(
         'INSERT INTO overrides(person_id, start, "end", set_by, at) VALUES (?, ?, ?, ?, ?)',
@@ -521,7 +514,7 @@ async def add_override(
     )
 
 
-async def list_overrides(conn: aiosqlite.Connection, active_after: datetime) -> list[Override]:
+async def list_overrides(conn: Connection, active_after: datetime) -> list[Override]:
     """Overrides that end after the given instant, oldest first."""
     rows = await _all(
         conn,
@@ -531,9 +524,7 @@ async def list_overrides(conn: aiosqlite.Connection, active_after: datetime) -> 
     return [Override(r[0], _must(r[1]), _must(r[2])) for r in rows]
 
 
-async def mark_dm_open(
-    conn: aiosqlite.Connection, telegram_id: int, is_open: bool, now: datetime
-) -> None:
+async def mark_dm_open(conn: Connection, telegram_id: int, is_open: bool, now: datetime) -> None:
     """Remember whether a direct message to this person can be delivered."""
     await conn.execute(
         "INSERT INTO people(telegram_id, dm_open, dm_refused_at) VALUES (?, ?, ?) "
@@ -543,19 +534,19 @@ async def mark_dm_open(
     )
 
 
-async def list_dm_open(conn: aiosqlite.Connection) -> set[int]:
+async def list_dm_open(conn: Connection) -> set[int]:
     """People who have started the bot and not blocked it."""
     rows = await _all(conn, "SELECT telegram_id FROM people WHERE dm_open = 1")
     return {r[0] for r in rows}
 
 
-async def find_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+async def find_meta(conn: Connection, key: str) -> str | None:
     """A stored setting of the bot's own state."""
     row = await _one(conn, "SELECT value FROM meta WHERE key = ?", (key,))
     return row[0] if row else None
 
 
-async def set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
+async def set_meta(conn: Connection, key: str, value: str) -> None:
     """Store a piece of the bot's own state."""
     await conn.execute(
         "INSERT INTO meta(key, value) VALUES(?, ?) "
@@ -568,7 +559,7 @@ async def set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
 
 
 async def add_outbox(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     chat_id: int,
     kind: str,
     payload: dict[str, Any],
@@ -582,7 +573,7 @@ async def add_outbox(
     return cur.lastrowid or 0
 
 
-def _outbox(row: aiosqlite.Row) -> OutboxItem:
+def _outbox(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
         chat_id=row["chat_id"],
@@ -595,7 +586,7 @@ def _outbox(row: aiosqlite.Row) -> OutboxItem:
     )
 
 
-async def list_pending_outbox(conn: aiosqlite.Connection, limit: int = 500) -> list[OutboxItem]:
+async def list_pending_outbox(conn: Connection, limit: int = 500) -> list[OutboxItem]:
     """Undelivered notifications in the order they were queued."""
     rows = await _all(
         conn,
@@ -606,9 +597,7 @@ async def list_pending_outbox(conn: aiosqlite.Connection, limit: int = 500) -> l
     return [_outbox(r) for r in rows]
 
 
-async def list_outbox_chats(
-    conn: aiosqlite.Connection, now: datetime
-) -> list[tuple[int, datetime | None]]:
+async def list_outbox_chats(conn: Connection, now: datetime) -> list[tuple[int, datetime | None]]:
     """Chats with undelivered notifications, each with when the next may go out (None: now)."""
     rows = await _all(
         conn,
@@ -620,7 +609,7 @@ async def list_outbox_chats(
 
 
 async def mark_outbox_sent(
-    conn: aiosqlite.Connection, ids: Sequence[int], now: datetime, message_id: int | None
+    conn: Connection, ids: Sequence[int], now: datetime, message_id: int | None
 ) -> None:
     """Delivered: never sent again."""
     await conn.executemany(
@@ -631,7 +620,7 @@ async def mark_outbox_sent(
 
 
 async def mark_outbox_retry(
-    conn: aiosqlite.Connection, ids: Sequence[int], not_before: datetime, error: str
+    conn: Connection, ids: Sequence[int], not_before: datetime, error: str
 ) -> None:
     """A transient failure: try again later."""
     await conn.executemany(
@@ -640,7 +629,7 @@ async def mark_outbox_retry(
     )
 
 
-async def mark_outbox_failed(conn: aiosqlite.Connection, ids: Sequence[int], error: str) -> None:
+async def mark_outbox_failed(conn: Connection, ids: Sequence[int], error: str) -> None:
     """A permanent failure (e.g. 403 on a direct message): kept for the record, not retried."""
     await conn.executemany(
         "UPDATE outbox SET attempts = attempts + 1, state = 'failed', error = ? WHERE id = ?",
@@ -648,14 +637,14 @@ async def mark_outbox_failed(conn: aiosqlite.Connection, ids: Sequence[int], err
     )
 
 
-async def count_outbox(conn: aiosqlite.Connection) -> dict[str, int]:
+async def count_outbox(conn: Connection) -> dict[str, int]:
     """Outbox rows by state (for tests and the benchmark)."""
     rows = await _all(conn, "SELECT state, COUNT(*) FROM outbox GROUP BY state")
     return {r[0]: r[1] for r in rows}
 
 
 async def count_reports_between(
-    conn: aiosqlite.Connection, since: datetime | None, until: datetime | None = None
+    conn: Connection, since: datetime | None, until: datetime | None = None
 ) -> int:
     """Reports (duplicates included) received in [since, until)."""
     sql = "SELECT COUNT(*) FROM reports WHERE 1=1"
@@ -666,18 +655,18 @@ async def count_reports_between(
     if until is not None:
         sql += " AND at < ?"
         args.append(to_db(until))
-    row = await _one(conn, sql, args)
-    return int(row[0])
+    rows = await _all_long(conn, sql, args)
+    return int(rows[0][0])
 
 
-async def move_outbox_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> None:
+async def move_outbox_chat(conn: Connection, old_id: int, new_id: int) -> None:
     """A group became a supergroup: its undelivered notifications go to the new id."""
     await conn.execute(
         "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", (new_id, old_id)
     )
 
 
-async def list_tickets_by_ids(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[Ticket]:
+async def list_tickets_by_ids(conn: Connection, ids: Sequence[int]) -> list[Ticket]:
     """Tickets with these numbers, in the order asked (unknown numbers left out)."""
     found: dict[int, Ticket] = {}
     wanted = list(dict.fromkeys(ids))

@@ -162,7 +162,8 @@ async def test_debug_logging_in_process_never_shows_the_token(
         for name, value in noisy.items():
             logging.getLogger(name).setLevel(value)
     output = stream.getvalue()
-    assert "DEBUG" in output and len(records) > 100
+    assert "DEBUG" in output and len(records) > 50
+    assert output.count("Calling Bot API endpoint") > 15  # the calls of the flow were logged
     assert not leaks(output), [line for line in output.splitlines() if leaks(line)][:5]
     assert "bot[token]" in output  # PTB logs its API URL at DEBUG: masked
     assert not [r.getMessage() for r in records if leaks(r.getMessage())][:5]
