@@ -9,7 +9,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -47,6 +47,13 @@ class BotData:
     timer_: Timer | None = None
     storage_error: BaseException | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # calls to Telegram that must wait until the update's effect is committed
+    pending_answers: list[tuple[CallbackQuery, str | None, bool]] = field(default_factory=list)
+
+    def answer_later(self, query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
+        """Answer a button press once the press's effect is committed: the toast never
+        claims what a failed write undid, and the database is not held during the call."""
+        self.pending_answers.append((query, text, alert))
 
     @property
     def services(self) -> Services:
@@ -242,6 +249,7 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
     delay = 0.5
     for attempt in range(12):
         data.storage_error = None
+        data.pending_answers.clear()  # a retried update answers again, once
         token = current_update_id.set(update.update_id)
         try:
             # one transaction for all the update's writes and its id: a crash part-way
@@ -257,6 +265,7 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
         finally:
             current_update_id.reset(token)
         if data.storage_error is None:
+            await _send_answers(data)
             return
         log.error(
             "database write failed for update %s (attempt %d): %s",
@@ -267,6 +276,15 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)
     raise StorageFailure(f"database unavailable: {data.storage_error}")
+
+
+async def _send_answers(data: BotData) -> None:
+    answers, data.pending_answers = data.pending_answers, []
+    for query, text, alert in answers:
+        try:
+            await query.answer(text, show_alert=alert)
+        except TelegramError as exc:  # too old, or Telegram unreachable: the press is done
+            log.info("button answer not delivered: %s", exc)
 
 
 class _RollBack(Exception):

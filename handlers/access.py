@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING
 
 from telegram import ChatMember, Update
-from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, filters
 
 if TYPE_CHECKING:
@@ -42,8 +40,9 @@ async def gate(update: Update, context: Context) -> None:
     ):
         # reporters are members of the liaison chat; here, only rostered people act
         if update.callback_query is not None:
-            with contextlib.suppress(BadRequest):
-                await update.callback_query.answer(context.bot_data.renderer.t("refused"))
+            context.bot_data.answer_later(
+                update.callback_query, context.bot_data.renderer.t("refused")
+            )
         elif message is not None and (message.text or "").startswith("/"):
             await services.say(chat.id, "feedback", {"items": [_REFUSED]}, message.message_id)
         raise ApplicationHandlerStop
@@ -55,9 +54,9 @@ async def gate(update: Update, context: Context) -> None:
         if update.message is not None:
             await services.say(chat.id, "not_served")
         elif update.callback_query is not None:
-            # a press Telegram no longer accepts an answer for: nothing to tell
-            with contextlib.suppress(BadRequest):
-                await update.callback_query.answer(context.bot_data.renderer.t("not_served")[:200])
+            context.bot_data.answer_later(
+                update.callback_query, context.bot_data.renderer.t("not_served")[:200]
+            )
     elif chat.type in ("group", "supergroup"):
         await services.leave(chat.id)
     raise ApplicationHandlerStop

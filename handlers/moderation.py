@@ -6,8 +6,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
-from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest
+from telegram import Message, Update
 
 from bot.domain.commands import parse_ids, parse_username, split_outcome
 from bot.domain.tickets import Outcome
@@ -181,23 +180,18 @@ async def on_button(update: Update, context: Context) -> None:
         elif prefix + ":" == DONE:
             feedback = await services.close(actor, [ticket_id], Outcome.REMOVED)
         else:
-            await _answer_query(query, renderer.t("reject_hint", id=ticket_id), alert=True)
+            context.bot_data.answer_later(
+                query, renderer.t("reject_hint", id=ticket_id), alert=True
+            )
             return
     else:
-        await _answer_query(query, None)
+        context.bot_data.answer_later(query, None)
         return
     text = "\n".join(renderer.t(f.key, **f.args) for f in feedback)[:200]
-    await _answer_query(query, text or None, alert=any(f.key == "refused" for f in feedback))
+    refused = any(f.key == "refused" for f in feedback)
+    context.bot_data.answer_later(query, text or None, alert=refused)
 
 
 def _ticket_number(text: str) -> bool:
     """Callback data can be forged: only plain ASCII digits of a sane length are a ticket."""
     return text.isascii() and text.isdigit() and len(text) <= 9
-
-
-async def _answer_query(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
-    """Answer a button press; one Telegram no longer accepts (too old) is only logged."""
-    try:
-        await query.answer(text, show_alert=alert)
-    except BadRequest as exc:
-        log.info("button answer refused by Telegram: %s", exc.message)

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.server import Sandbox
-from tests.e2e.harness import CHAT, RINA
+from tests.e2e.harness import ANDI, CHAT, RINA
 from tests.faults.procs import (
     TRACEBACK,
     BotProcess,
@@ -223,6 +223,38 @@ async def test_a_full_disk_is_retried_and_nothing_is_confirmed_meanwhile(tmp_pat
         failures = bot.log_matches(STORE_FAILED)
         assert all("disk I/O error" in line or "full" in line for line in failures), failures
         print(f"disk full: {len(failures)} failed attempts, then stored")
+    finally:
+        await sandbox.stop()
+
+
+@pytest.mark.timeout(90)
+async def test_a_button_is_answered_only_once_its_effect_is_stored(tmp_path: Path) -> None:
+    sandbox = new_sandbox()
+    await sandbox.start()
+    try:
+        async with bot_process(sandbox, tmp_path / "bot") as bot:
+            await first_ticket(sandbox, bot)
+            [card] = [m for m in sandbox.messages(CHAT) if m.buttons()]
+            acknowledged = "SELECT 1 FROM tickets WHERE acknowledged_at IS NOT NULL"
+            disk_full(bot)  # the press is handled, then its commit fails
+            sandbox.press_button(CHAT, ANDI, card.message_id, "ack:1")
+            await bot.wait_for(lambda: len(bot.log_matches(STORE_FAILED)) >= 2, 20, "retries")
+            # no toast saying "acknowledged" while the acknowledgement is not stored
+            assert sandbox.call_count("answerCallbackQuery") == 0
+            assert not query(bot.database, acknowledged)
+            disk_freed(bot)
+            await bot.wait_for(
+                lambda: (
+                    query(bot.database, acknowledged)
+                    and sandbox.call_count("answerCallbackQuery") > 0
+                ),
+                30,
+                "the press stored, then answered",
+            )
+            await bot.wait_for(lambda: sandbox.pending_updates() == 0, 10, "confirmed")
+            assert sandbox.call_count("answerCallbackQuery") == 1  # the retries answer once
+            assert await bot.stop() == 0
+        assert integrity(bot.database) == "ok"
     finally:
         await sandbox.stop()
 
