@@ -125,9 +125,10 @@ class Renderer:
         if key == "duplicate":
             line = ", ".join(self.t("dup_line", ref=x.ref(t), n=t.report_count) for t in tickets)
             return [self.t("duplicate", tickets=line)]
-        if key in ("overdue", "no_oncall"):
+        if key in ("overdue", "no_oncall", "oncall_unreachable"):
             lines = [self._overdue_line(t, now) for t in tickets]
-            return split_lines(lines, head=self.t(key), tail=[self.t("supervisors_tail", who=who)])
+            head = self.t(key, name=escape(str(args.get("name", ""))))
+            return split_lines(lines, head=head, tail=[self.t("supervisors_tail", who=who)])
         if key == "ack_reminder":
             head = self.t(key, d=x.span(self.services.config.policy.ack))
             lines = [x.ticket_line(t, now) for t in tickets]

@@ -332,8 +332,18 @@ class Services:
             await self._notify_supervisors(conn, "no_oncall", ticket_ids, now, {})
             return
         dm_open = await repo.list_dm_open(conn)
-        if duty.person.telegram_id in dm_open:
-            await self._say(conn, duty.person.telegram_id, "dm_new", now, {"tickets": ticket_ids})
+        person = duty.person
+        if person.telegram_id in dm_open:
+            await self._say(conn, person.telegram_id, "dm_new", now, {"tickets": ticket_ids})
+        elif person.telegram_id in await repo.list_left_chat(conn):
+            # not in the chat, so the card's mention does not reach them; no direct messages
+            for tid in ticket_ids:
+                await repo.add_event(
+                    conn, tid, now, None, "escalated", f"{person.name} not reachable: supervisors"
+                )
+            await self._notify_supervisors(
+                conn, "oncall_unreachable", ticket_ids, now, {"name": person.name}
+            )
 
     # ---- moderation ---------------------------------------------------------------------
 
@@ -680,6 +690,15 @@ class Services:
         """Someone started the bot (True) or refused a DM (False)."""
         async with self.db.transaction() as conn:
             await repo.mark_dm_open(conn, user_id, is_open, self.clock.now())
+
+    async def mark_in_chat(self, user_ids: Sequence[int], present: bool) -> None:
+        """Rostered people joined (True) or left (False) the liaison chat."""
+        rostered = [u for u in user_ids if self.is_rostered(u)]
+        if not rostered:
+            return
+        async with self.db.transaction() as conn:
+            for user_id in rostered:
+                await repo.mark_in_chat(conn, user_id, present)
 
     # ---- escalation -----------------------------------------------------------------------
 

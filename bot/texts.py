@@ -176,6 +176,12 @@ T: dict[str, dict[str, str]] = {
         "id": "🚨 Tidak ada moderator piket; tiket baru langsung ke supervisor:",
         "en": "🚨 Nobody is on call; new tickets go straight to supervisors:",
     },
+    "oncall_unreachable": {
+        "id": "🚨 {name} (piket) sudah keluar dari chat penghubung dan tidak bisa menerima "
+        "pesan langsung; tiket baru langsung ke supervisor:",
+        "en": "🚨 {name}, on call, has left the liaison chat and cannot get direct messages; "
+        "new tickets go straight to supervisors:",
+    },
     "supervisors_tail": {"id": "Supervisor: {who}", "en": "Supervisors: {who}"},
     "overdue_by": {"id": "terlambat {d}", "en": "overdue by {d}"},
     "handoff": {

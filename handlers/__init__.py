@@ -48,6 +48,9 @@ def register_handlers(app: LiaisonApp, settings: Settings) -> None:
     app.add_handler(CallbackQueryHandler(moderation.on_button))
     access.LIAISON_CHATS.chat_ids = {settings.liaison_chat}
     liaison = access.LIAISON_CHATS
+    members = filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER
+    app.add_handler(MessageHandler(liaison & members, access.on_members))
+    app.add_handler(ChatMemberHandler(access.on_members, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(
         MessageHandler(liaison & filters.UpdateType.MESSAGE & ~filters.COMMAND, reports.on_report)
     )

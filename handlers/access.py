@@ -62,6 +62,32 @@ async def gate(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+async def on_members(update: Update, context: Context) -> None:
+    """Someone joined or left the liaison chat: rostered people's presence is remembered
+    (an on-call moderator who left it can only be reached by direct message)."""
+    services = context.bot_data.services
+    chat = update.effective_chat
+    if chat is None or chat.id not in LIAISON_CHATS.chat_ids:
+        return  # presence elsewhere (the supervisor chat) does not make a mention reach them
+    message = update.message
+    change = update.chat_member
+    if message is not None and message.left_chat_member is not None:
+        await services.mark_in_chat([message.left_chat_member.id], False)
+    elif message is not None and message.new_chat_members:
+        await services.mark_in_chat([u.id for u in message.new_chat_members], True)
+    elif change is not None:
+        present = change.new_chat_member.status in _PRESENT
+        await services.mark_in_chat([change.new_chat_member.user.id], present)
+
+
+_PRESENT = (
+    ChatMember.OWNER,
+    ChatMember.ADMINISTRATOR,
+    ChatMember.MEMBER,
+    ChatMember.RESTRICTED,
+)
+
+
 async def on_my_chat_member(update: Update, context: Context) -> None:
     """Added to a group: stay in the liaison and supervisor chats, leave any other."""
     change = update.my_chat_member

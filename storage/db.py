@@ -133,6 +133,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX ix_bot_messages_ticket ON bot_messages(ticket_id);
     """,
+    # 3: whether a person is in the liaison chat (NULL: not known); an on-call moderator who
+    # left it and has no direct messages open cannot be reached
+    """
+    ALTER TABLE people ADD COLUMN in_chat INTEGER;
+    """,
 ]
 
 

@@ -540,6 +540,21 @@ async def list_dm_open(conn: Connection) -> set[int]:
     return {r[0] for r in rows}
 
 
+async def mark_in_chat(conn: Connection, telegram_id: int, present: bool) -> None:
+    """Remember whether this person is a member of the liaison chat."""
+    await conn.execute(
+        "INSERT INTO people(telegram_id, in_chat) VALUES (?, ?) "
+        "ON CONFLICT(telegram_id) DO UPDATE SET in_chat = excluded.in_chat",
+        (telegram_id, int(present)),
+    )
+
+
+async def list_left_chat(conn: Connection) -> set[int]:
+    """People known to have left the liaison chat (a mention there does not reach them)."""
+    rows = await _all(conn, "SELECT telegram_id FROM people WHERE in_chat = 0")
+    return {r[0] for r in rows}
+
+
 async def find_meta(conn: Connection, key: str) -> str | None:
     """A stored setting of the bot's own state."""
     row = await _one(conn, "SELECT value FROM meta WHERE key = ?", (key,))

@@ -45,6 +45,8 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
         "add_bot_to_group": sandbox.add_bot_to_group,
         "push_update": sandbox.push_update,
         "renumber_updates": sandbox.renumber_updates,
+        "leave_chat": sandbox.leave_chat,
+        "join_chat": sandbox.join_chat,
         "fail_next": sandbox.fail_next,
         "fail_randomly": sandbox.fail_randomly,
         "config": lambda **changes: _configure(sandbox, changes),

@@ -806,6 +806,8 @@ class Sandbox:
             return False
         if chat["type"] not in ("group", "supergroup") or self.can_read_all_group_messages:
             return True
+        if "left_chat_member" in message or "new_chat_members" in message:
+            return True  # service messages reach the bot in privacy mode too
         if self.bot_user["id"] in self.admins.get(chat["id"], set()):
             return True
         replied = message.get("reply_to_message") or {}
@@ -823,6 +825,19 @@ class Sandbox:
             if e.get("type") == "mention" and word == me:
                 return True
         return False
+
+    def leave_chat(self, chat_id: int, user_id: int) -> JSON:
+        """A member leaves a group: a ``left_chat_member`` service message."""
+        message = self._new_message(chat_id, user_id)
+        self._members.get(chat_id, set()).discard(user_id)
+        message["left_chat_member"] = self.user(user_id)
+        return self._push_message(message)
+
+    def join_chat(self, chat_id: int, user_id: int) -> JSON:
+        """Someone joins a group: a ``new_chat_members`` service message."""
+        message = self._new_message(chat_id, user_id)
+        message["new_chat_members"] = [self.user(user_id)]
+        return self._push_message(message)
 
     def send_text(
         self,

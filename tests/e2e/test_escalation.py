@@ -12,6 +12,7 @@ from bot.sandbox.server import Sandbox
 from bot.sender import Limits
 from tests.e2e.harness import (
     ANDI,
+    CHAT,
     RINA,
     SARI,
     SUP_CHAT,
@@ -87,6 +88,50 @@ async def test_nobody_on_call_pages_supervisors_at_once(tmp_path: Path) -> None:
         assert "nobody" in card.text
         page = await w.text_containing("Nobody is on call", chat=SUP_CHAT)
         assert "#1" in page.text and "Sari Dewi" in page.text
+
+
+async def test_on_call_who_left_the_chat_without_direct_messages_pages_supervisors(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as w:
+        w.say(RINA, "t.me/hoax_channel/90")
+        await w.settled()
+        assert not [m for m in w.sent(SUP_CHAT) if "on call" in m.text]  # reachable: no page
+        w.sandbox.leave_chat(CHAT, ANDI)  # Andi, on call, leaves; never started the bot
+        await w.settled()
+        msg = w.say(RINA, "t.me/hoax_channel/91")
+        await w.reply_to(msg["message_id"])
+        page = await w.text_containing("has left the liaison chat", chat=SUP_CHAT)
+        assert "Andi Wijaya" in page.text and "#2" in page.text and "#1" not in page.text
+        assert "Sari Dewi" in page.text
+        events = (await w.ticket(2))["events"]
+        assert [e["detail"] for e in events if e["kind"] == "escalated"] == [
+            "Andi Wijaya not reachable: supervisors"
+        ]
+        # back in the chat: the card's mention reaches him again
+        w.sandbox.join_chat(CHAT, ANDI)
+        await w.settled()
+        w.say(RINA, "t.me/hoax_channel/92")
+        await w.settled()
+        pages = [m for m in w.sent(SUP_CHAT) if "has left" in m.text]
+        assert len(pages) == 1
+
+
+async def test_on_call_who_left_the_chat_but_takes_direct_messages_is_paged_there(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as w:
+        w.sandbox.start_private(ANDI)
+        await w.settled()
+        w.sandbox.leave_chat(CHAT, ANDI)
+        await w.settled()
+        w.say(RINA, "t.me/hoax_channel/93")
+        await w.text_containing("New ticket", chat=ANDI)
+        await w.settled()
+        assert not [m for m in w.sent(SUP_CHAT) if "has left" in m.text]
+        # someone who is not rostered leaving changes nothing
+        w.sandbox.leave_chat(CHAT, RINA)
+        await w.settled()
 
 
 async def test_direct_message_refused_is_noted_once_and_not_retried(tmp_path: Path) -> None:
