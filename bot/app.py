@@ -33,6 +33,9 @@ from storage.db import Database, current_update_id
 log = logging.getLogger(__name__)
 
 
+SEND_GRACE = 5.0  # seconds a stop waits for messages in flight to be answered and recorded
+
+
 class StorageFailure(Exception):
     """The database refused a write: the update must not be confirmed."""
 
@@ -151,6 +154,8 @@ def _post_init(runtime: Runtime) -> Any:
 
 async def _post_shutdown(app: LiaisonApp) -> None:
     data = app.bot_data
+    if data.sender_ is not None:
+        await data.sender_.finish(SEND_GRACE)
     for task in data.tasks:
         task.cancel()
     await asyncio.gather(*data.tasks, return_exceptions=True)

@@ -78,11 +78,21 @@ class Sender:
         self._sent: dict[int, deque[float]] = {}
         self._last: dict[int, float] = {}
         self._paused_until: dict[int, float] = {}
+        self._stopping = asyncio.Event()
         self.delivered = 0
 
     def wake(self) -> None:
         """Something was queued: look again now."""
         self._wake.set()
+
+    async def finish(self, within: float = 5.0) -> None:
+        """Take no new work and give deliveries in flight `within` seconds to end and be
+        recorded: cut off after Telegram accepted a message, it would be sent again."""
+        self._stopping.set()
+        self._wake.set()
+        busy = [t for t in self._workers.values() if not t.done()]
+        if busy:
+            await asyncio.wait(busy, timeout=within)
 
     async def run(self) -> None:
         """Forever: start a worker for each chat with deliverable rows."""
@@ -102,7 +112,7 @@ class Sender:
                         soonest = wait if soonest is None else min(soonest, wait)
                         continue
                     task = self._workers.get(chat_id)
-                    if task is None or task.done():
+                    if (task is None or task.done()) and not self._stopping.is_set():
                         self._workers[chat_id] = loop.create_task(self._work(chat_id))
                 with contextlib.suppress(TimeoutError):
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel
@@ -126,10 +136,12 @@ class Sender:
         return items
 
     async def _work(self, chat_id: int) -> None:
-        while True:
+        while not self._stopping.is_set():
             if not await self._pending(chat_id):
                 return
             await self._pace(chat_id)
+            if self._stopping.is_set():
+                return
             items = await self._pending(chat_id)  # more may have queued while pacing
             if not items:
                 return
@@ -164,7 +176,11 @@ class Sender:
                 wait = max(wait, sent[0] + lim.group_window - now)
             if wait <= 0:
                 return
-            await asyncio.sleep(wait)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._stopping.wait()  # a stop does not wait out the pacing
+            if self._stopping.is_set():
+                return
 
     def _count(self, chat_id: int, *, new_message: bool) -> None:
         now = asyncio.get_running_loop().time()

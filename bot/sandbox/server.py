@@ -611,6 +611,7 @@ class Sandbox:
         self._open_queries: set[str] = set()
         self._group_sends: dict[int, deque[float]] = {}
         self._fail_rules: list[_FailRule] = []
+        self._delays: list[tuple[str, float]] = []
         self._random_faults: _RandomFaults | None = None
         self._poll_generation = 0
         self._activity = _Signal()
@@ -1081,6 +1082,11 @@ class Sandbox:
         """
         self._fail_rules.append(_FailRule(method, status, count, retry_after, description))
 
+    def delay_answers(self, method: str, seconds: float, *, count: int = 1) -> None:
+        """Carry out the next ``count`` calls of ``method`` at once but answer them only
+        after ``seconds``: Telegram has accepted a message the bot has not heard back about."""
+        self._delays.extend([(method, seconds)] * count)
+
     def fail_randomly(
         self,
         rate: float,
@@ -1157,6 +1163,10 @@ class Sandbox:
                 raise ApiError(404, "Not Found")
             await self._inject_fault(method)
             result = await handler(params)
+            delay = next((d for d in self._delays if d[0] == method), None)
+            if delay is not None:
+                self._delays.remove(delay)
+                await asyncio.sleep(delay[1])
         except ApiError as exc:
             return self._answer(exc.body(), exc.status)
         return self._answer({"ok": True, "result": result}, 200)
