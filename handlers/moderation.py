@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from telegram import Message, Update
@@ -54,108 +55,112 @@ def _context(update: Update, context: Context) -> tuple[Message, int, Services] 
     return message, message.from_user.id, context.bot_data.services
 
 
-async def cmd_ack(update: Update, context: Context) -> None:
-    """/ack N… — acknowledge and take."""
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """A moderation command: who sent it, its ticket numbers (or the card replied to), the
+    rest of its arguments."""
+
+    message: Message
+    actor: int
+    services: Services
+    ids: list[int]
+    rest: tuple[str, ...]
+    text: str
+
+    async def usage(self, cmd: str) -> None:
+        await _usage(self.message, self.services, cmd)
+
+    async def answer(self, feedback: list[Feedback]) -> None:
+        await _answer(self.message, self.services, feedback)
+
+
+async def _call(update: Update, context: Context) -> _Call | None:
     got = _context(update, context)
     if got is None:
-        return
+        return None
     message, actor, services = got
     parsed = parse_ids(context.args or [])
     ids = await _targets(message, services, parsed.ids)
-    if not ids or parsed.rest:
-        await _usage(message, services, "ack")
+    return _Call(message, actor, services, ids, parsed.rest, parsed.text)
+
+
+OneWithText = Callable[[Services, int, int, str], Awaitable[list[Feedback]]]
+
+
+async def _one_with_text(update: Update, context: Context, cmd: str, act: OneWithText) -> None:
+    """The /reject, /note and /clarify shape: exactly one ticket and a text."""
+    call = await _call(update, context)
+    if call is None:
         return
-    await _answer(message, services, await services.acknowledge(actor, ids))
+    if len(call.ids) != 1 or not call.text:
+        await call.usage(cmd)
+        return
+    await call.answer(await act(call.services, call.actor, call.ids[0], call.text))
+
+
+async def cmd_ack(update: Update, context: Context) -> None:
+    """/ack N… — acknowledge and take."""
+    call = await _call(update, context)
+    if call is None:
+        return
+    if not call.ids or call.rest:
+        await call.usage("ack")
+        return
+    await call.answer(await call.services.acknowledge(call.actor, call.ids))
 
 
 async def cmd_done(update: Update, context: Context) -> None:
     """/done N… [outcome] [note] (alias /removed)."""
-    got = _context(update, context)
-    if got is None:
+    call = await _call(update, context)
+    if call is None:
         return
-    message, actor, services = got
-    parsed = parse_ids(context.args or [])
-    ids = await _targets(message, services, parsed.ids)
-    if not ids:
-        await _usage(message, services, "done")
+    if not call.ids:
+        await call.usage("done")
         return
-    outcome_word, note = split_outcome(parsed.rest, OUTCOMES)
+    outcome_word, note = split_outcome(call.rest, OUTCOMES)
     outcome = Outcome(outcome_word) if outcome_word else Outcome.REMOVED
-    await _answer(message, services, await services.close(actor, ids, outcome, note))
+    await call.answer(await call.services.close(call.actor, call.ids, outcome, note))
 
 
 async def cmd_reject(update: Update, context: Context) -> None:
     """/reject N reason."""
-    got = _context(update, context)
-    if got is None:
-        return
-    message, actor, services = got
-    parsed = parse_ids(context.args or [])
-    ids = await _targets(message, services, parsed.ids)
-    if len(ids) != 1 or not parsed.text:
-        await _usage(message, services, "reject")
-        return
-    await _answer(message, services, await services.reject(actor, ids[0], parsed.text))
+    await _one_with_text(update, context, "reject", Services.reject)
 
 
 async def cmd_note(update: Update, context: Context) -> None:
     """/note N text."""
-    got = _context(update, context)
-    if got is None:
-        return
-    message, actor, services = got
-    parsed = parse_ids(context.args or [])
-    ids = await _targets(message, services, parsed.ids)
-    if len(ids) != 1 or not parsed.text:
-        await _usage(message, services, "note")
-        return
-    await _answer(message, services, await services.note(actor, ids[0], parsed.text))
+    await _one_with_text(update, context, "note", Services.note)
 
 
 async def cmd_clarify(update: Update, context: Context) -> None:
     """/clarify N question."""
-    got = _context(update, context)
-    if got is None:
-        return
-    message, actor, services = got
-    parsed = parse_ids(context.args or [])
-    ids = await _targets(message, services, parsed.ids)
-    if len(ids) != 1 or not parsed.text:
-        await _usage(message, services, "clarify")
-        return
-    await _answer(message, services, await services.clarify(actor, ids[0], parsed.text))
+    await _one_with_text(update, context, "clarify", Services.clarify)
 
 
 async def cmd_reopen(update: Update, context: Context) -> None:
     """/reopen N [reason]."""
-    got = _context(update, context)
-    if got is None:
+    call = await _call(update, context)
+    if call is None:
         return
-    message, actor, services = got
-    parsed = parse_ids(context.args or [])
-    ids = await _targets(message, services, parsed.ids)
-    if len(ids) != 1:
-        await _usage(message, services, "reopen")
+    if len(call.ids) != 1:
+        await call.usage("reopen")
         return
-    await _answer(message, services, await services.reopen(actor, ids[0], parsed.text))
+    await call.answer(await call.services.reopen(call.actor, call.ids[0], call.text))
 
 
 async def cmd_assign(update: Update, context: Context) -> None:
     """/assign N @user."""
-    got = _context(update, context)
-    if got is None:
+    call = await _call(update, context)
+    if call is None:
         return
-    message, actor, services = got
-    parsed = parse_ids(context.args or [])
-    ids = await _targets(message, services, parsed.ids)
     try:
-        if len(ids) != 1 or len(parsed.rest) != 1:
+        if len(call.ids) != 1 or len(call.rest) != 1:
             raise ValueError
-        username = parse_username(parsed.rest[0])
+        username = parse_username(call.rest[0])
     except ValueError:
-        await _usage(message, services, "assign")
+        await call.usage("assign")
         return
-    await _answer(message, services, await services.assign(actor, ids[0], username))
+    await call.answer(await call.services.assign(call.actor, call.ids[0], username))
 
 
 async def on_button(update: Update, context: Context) -> None:
