@@ -265,6 +265,9 @@ class Renderer:
             override=self.t("override_mark") if duty.overridden else "",
             backup=self.texts.mention(backup) if backup else "—",
             next=nxt_text,
+            unreachable=self.t("oncall_unreachable_mark")
+            if await self.services.unreachable(conn, duty.person.telegram_id)
+            else "",
         )
 
     async def _open_list(self, conn: Connection, now: datetime) -> list[str]:

@@ -331,12 +331,10 @@ class Services:
                 )
             await self._notify_supervisors(conn, "no_oncall", ticket_ids, now, {})
             return
-        dm_open = await repo.list_dm_open(conn)
         person = duty.person
-        if person.telegram_id in dm_open:
+        if person.telegram_id in await repo.list_dm_open(conn):
             await self._say(conn, person.telegram_id, "dm_new", now, {"tickets": ticket_ids})
-        elif person.telegram_id in await repo.list_left_chat(conn):
-            # not in the chat, so the card's mention does not reach them; no direct messages
+        elif await self.unreachable(conn, person.telegram_id):
             for tid in ticket_ids:
                 await repo.add_event(
                     conn, tid, now, None, "escalated", f"{person.name} not reachable: supervisors"
@@ -690,6 +688,13 @@ class Services:
         """Someone started the bot (True) or refused a DM (False)."""
         async with self.db.transaction() as conn:
             await repo.mark_dm_open(conn, user_id, is_open, self.clock.now())
+
+    async def unreachable(self, conn: Connection, telegram_id: int) -> bool:
+        """Known to have left the liaison chat (the card's mention does not reach them) and
+        without direct messages from the bot."""
+        if telegram_id in await repo.list_dm_open(conn):
+            return False
+        return telegram_id in await repo.list_left_chat(conn)
 
     async def mark_in_chat(self, user_ids: Sequence[int], present: bool) -> None:
         """Rostered people joined (True) or left (False) the liaison chat."""

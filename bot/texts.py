@@ -213,8 +213,16 @@ T: dict[str, dict[str, str]] = {
         "en": "⚠️ The bot cannot read all group messages (privacy mode is on), so forwards are invisible to it. Fix: BotFather /setprivacy → Disable, or make the bot an admin, then re-add it to the group.",
     },
     "oncall_info": {
-        "id": "📟 Piket sekarang: {who}\nsampai {until}{override}\nCadangan: {backup}\nBerikutnya: {next}",
-        "en": "📟 On call now: {who}\nuntil {until}{override}\nBackup: {backup}\nNext: {next}",
+        "id": "📟 Piket sekarang: {who}\nsampai {until}{override}{unreachable}\nCadangan: {backup}"
+        "\nBerikutnya: {next}",
+        "en": "📟 On call now: {who}\nuntil {until}{override}{unreachable}\nBackup: {backup}"
+        "\nNext: {next}",
+    },
+    "oncall_unreachable_mark": {
+        "id": "\n⚠️ sudah keluar dari chat ini dan belum memulai bot: tiket baru langsung ke "
+        "supervisor",
+        "en": "\n⚠️ has left this chat and has not started the bot: new tickets go straight "
+        "to supervisors",
     },
     "oncall_none": {
         "id": "📟 Tidak ada yang piket sekarang; tiket baru langsung ke supervisor.",

@@ -108,6 +108,8 @@ async def test_on_call_who_left_the_chat_without_direct_messages_pages_superviso
         assert [e["detail"] for e in events if e["kind"] == "escalated"] == [
             "Andi Wijaya not reachable: supervisors"
         ]
+        info = await w.reply_to(w.say(RINA, "/oncall")["message_id"])
+        assert "has left this chat and has not started the bot" in info.text
         # back in the chat: the card's mention reaches him again
         w.sandbox.join_chat(CHAT, ANDI)
         await w.settled()
@@ -115,6 +117,8 @@ async def test_on_call_who_left_the_chat_without_direct_messages_pages_superviso
         await w.settled()
         pages = [m for m in w.sent(SUP_CHAT) if "has left" in m.text]
         assert len(pages) == 1
+        info = await w.reply_to(w.say(RINA, "/oncall")["message_id"])
+        assert "has left" not in info.text
 
 
 async def test_on_call_who_left_the_chat_but_takes_direct_messages_is_paged_there(
