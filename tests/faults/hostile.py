@@ -216,7 +216,11 @@ def body(draw: st.DrawFn) -> tuple[str, set[str], bool]:
             parts.append(draw(st.sampled_from(SPECIAL)))
         elif kind == "genuine":
             text, keys = draw(genuine_fragment())
-            sep = draw(st.sampled_from(("", " ", "\n", "\u200b", "\u202e", "\u00a0")))
+            seps = ("", " ", "\n", "\u200b", "\u202e", "\u00a0")
+            if re.match(r"\w+\.t\.me", text):
+                # <name>.t.me: letters before it (noise, "!urgent") are part of the name
+                seps = seps[1:]
+            sep = draw(st.sampled_from(seps))
             # whitespace after it: a letter of noise would lengthen an invite hash
             parts.append(sep + text + draw(st.sampled_from((" ", "\n"))))
             allowed |= keys
