@@ -44,6 +44,9 @@ lowest and highest run.
    `bench/botmain.py`: `liaison-bot run` with the sender's pacing off. With Telegram's
    limits on (1 message a second per chat, 20 a minute per group) 200 cards in one group
    take at least ten minutes however fast the bot is, which would measure the pacing only.
+   PTB's overall limit of 30 messages a second (Telegram's, for a whole bot) stays on: from
+   the 31st card each one waits about 1/30 s for it, which is most of the p50. With that
+   limit raised too (what-if, one run, 2026-11-30): p50 5.6 ms, p99 12.4 ms.
 3. **Burst.** The production bot, the sandbox answering 429 beyond 20 messages per 60 s
    per group. 1,000 reports at once; rate = 1,000 / (arrival of the card carrying the last
    ticket − the batch call) × 60; "all announced" is read from the outbox (card rows
