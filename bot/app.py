@@ -270,6 +270,8 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
         finally:
             current_update_id.reset(token)
         if data.storage_error is None:
+            if update.callback_query is not None and not data.pending_answers:
+                data.answer_later(update.callback_query, None)  # end the button's spinner
             await _send_answers(data)
             return
         log.error(

@@ -139,7 +139,7 @@ class Sender:
         while not self._stopping.is_set():
             if not await self._pending(chat_id):
                 return
-            await self._pace(chat_id)
+            await self._pace(chat_id, until_stop=True)
             if self._stopping.is_set():
                 return
             items = await self._pending(chat_id)  # more may have queued while pacing
@@ -160,8 +160,9 @@ class Sender:
                     await asyncio.sleep(5.0)
             self._wake.set()
 
-    async def _pace(self, chat_id: int) -> None:
-        """Wait until one more message to this chat stays within the limits."""
+    async def _pace(self, chat_id: int, *, until_stop: bool = False) -> None:
+        """Wait until one more message to this chat stays within the limits; `until_stop`
+        (between rows, never inside one) gives up the wait when the sender stops."""
         loop = asyncio.get_running_loop()
         lim = self.limits
         while True:
@@ -176,6 +177,9 @@ class Sender:
                 wait = max(wait, sent[0] + lim.group_window - now)
             if wait <= 0:
                 return
+            if not until_stop:
+                await asyncio.sleep(wait)
+                continue
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._stopping.wait()  # a stop does not wait out the pacing
@@ -429,7 +433,9 @@ def take_batch(items: list[OutboxItem]) -> list[OutboxItem]:
     return [head]
 
 
-MERGEABLE = frozenset({"dm_new", "dm_reminder", "ack_reminder", "overdue", "no_oncall"})
+MERGEABLE = frozenset(
+    {"dm_new", "dm_reminder", "ack_reminder", "overdue", "no_oncall", "oncall_unreachable"}
+)
 
 
 def _without_tickets(payload: dict[str, Any]) -> dict[str, Any]:

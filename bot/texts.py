@@ -219,10 +219,10 @@ T: dict[str, dict[str, str]] = {
         "\nNext: {next}",
     },
     "oncall_unreachable_mark": {
-        "id": "\n⚠️ sudah keluar dari chat ini dan belum memulai bot: tiket baru langsung ke "
-        "supervisor",
-        "en": "\n⚠️ has left this chat and has not started the bot: new tickets go straight "
-        "to supervisors",
+        "id": "\n⚠️ sudah keluar dari chat penghubung dan belum memulai bot: tiket baru "
+        "langsung ke supervisor",
+        "en": "\n⚠️ has left the liaison chat and has not started the bot: new tickets go "
+        "straight to supervisors",
     },
     "oncall_none": {
         "id": "📟 Tidak ada yang piket sekarang; tiket baru langsung ke supervisor.",

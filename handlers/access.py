@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from telegram import ChatMember, Update
+from telegram import ChatMember, ChatMemberRestricted, Update
 from telegram.ext import ApplicationHandlerStop, filters
 
 if TYPE_CHECKING:
@@ -76,16 +76,11 @@ async def on_members(update: Update, context: Context) -> None:
     elif message is not None and message.new_chat_members:
         await services.mark_in_chat([u.id for u in message.new_chat_members], True)
     elif change is not None:
-        present = change.new_chat_member.status in _PRESENT
-        await services.mark_in_chat([change.new_chat_member.user.id], present)
-
-
-_PRESENT = (
-    ChatMember.OWNER,
-    ChatMember.ADMINISTRATOR,
-    ChatMember.MEMBER,
-    ChatMember.RESTRICTED,
-)
+        member = change.new_chat_member
+        present = member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER)
+        if isinstance(member, ChatMemberRestricted):
+            present = member.is_member  # restricted, and possibly no longer in the chat
+        await services.mark_in_chat([member.user.id], present)
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:

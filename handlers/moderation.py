@@ -84,10 +84,9 @@ async def _call(update: Update, context: Context) -> _Call | None:
     return _Call(message, actor, services, ids, parsed.rest, parsed.text)
 
 
-OneWithText = Callable[[Services, int, int, str], Awaitable[list[Feedback]]]
-
-
-async def _one_with_text(update: Update, context: Context, cmd: str, act: OneWithText) -> None:
+async def _one_with_text(
+    update: Update, context: Context, cmd: str, act: Callable[[_Call], Awaitable[list[Feedback]]]
+) -> None:
     """The /reject, /note and /clarify shape: exactly one ticket and a text."""
     call = await _call(update, context)
     if call is None:
@@ -95,7 +94,7 @@ async def _one_with_text(update: Update, context: Context, cmd: str, act: OneWit
     if len(call.ids) != 1 or not call.text:
         await call.usage(cmd)
         return
-    await call.answer(await act(call.services, call.actor, call.ids[0], call.text))
+    await call.answer(await act(call))
 
 
 async def cmd_ack(update: Update, context: Context) -> None:
@@ -124,17 +123,23 @@ async def cmd_done(update: Update, context: Context) -> None:
 
 async def cmd_reject(update: Update, context: Context) -> None:
     """/reject N reason."""
-    await _one_with_text(update, context, "reject", Services.reject)
+    await _one_with_text(
+        update, context, "reject", lambda c: c.services.reject(c.actor, c.ids[0], c.text)
+    )
 
 
 async def cmd_note(update: Update, context: Context) -> None:
     """/note N text."""
-    await _one_with_text(update, context, "note", Services.note)
+    await _one_with_text(
+        update, context, "note", lambda c: c.services.note(c.actor, c.ids[0], c.text)
+    )
 
 
 async def cmd_clarify(update: Update, context: Context) -> None:
     """/clarify N question."""
-    await _one_with_text(update, context, "clarify", Services.clarify)
+    await _one_with_text(
+        update, context, "clarify", lambda c: c.services.clarify(c.actor, c.ids[0], c.text)
+    )
 
 
 async def cmd_reopen(update: Update, context: Context) -> None:

@@ -138,6 +138,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE people ADD COLUMN in_chat INTEGER;
     """,
+    # 4: a new link looks up the last closed ticket of the same content (reopened_from); the
+    # only link_key index covers open tickets, so that was a scan of every ticket ever
+    """
+    CREATE INDEX ix_tickets_link_key ON tickets(link_key, id) WHERE link_key IS NOT NULL;
+    """,
 ]
 
 
@@ -197,8 +202,21 @@ class Connection:
     ) -> list[sqlite3.Row]:
         """All rows of a query; ``offload`` runs it on a worker thread (long reads)."""
         if offload:
-            return await asyncio.to_thread(lambda: self.raw.execute(sql, args).fetchall())
+            return await self._offload(lambda: self.raw.execute(sql, args).fetchall())
         return await self._retry_busy(lambda: self.raw.execute(sql, args).fetchall())
+
+    async def _offload(self, call: Callable[[], T]) -> T:
+        """Run on a worker thread; cancelled, interrupt the statement and wait for the
+        thread to let go of the connection before the caller releases the lock."""
+        work = asyncio.ensure_future(asyncio.to_thread(call))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            self.raw.interrupt()
+            await asyncio.wait({work})
+            if not work.cancelled():
+                work.exception()  # retrieved: "interrupted" is expected here
+            raise
 
     async def close(self) -> None:
         """Close the connection."""
@@ -273,6 +291,10 @@ class Database:
             token = _held.set(self)
             try:
                 yield self.conn
+                if not self.conn.in_transaction:
+                    # SQLite rolled it back (disk full, I/O error) and a handler went on:
+                    # marking the update now would record it handled without its effect
+                    raise sqlite3.OperationalError("the update's transaction was rolled back")
                 await _mark_update(self.conn, update_id)
                 await self.conn.execute("COMMIT")
             except BaseException:

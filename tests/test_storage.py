@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage import db as storage_db
+from storage import repository as repo
 from storage.db import Database
 
 
@@ -91,5 +92,47 @@ async def test_other_errors_are_not_retried(tmp_path: Path) -> None:
         async with database.read() as conn:
             with pytest.raises(sqlite3.OperationalError, match="no such table"):
                 await conn.execute("SELECT * FROM nowhere")
+    finally:
+        await database.close()
+
+
+async def test_a_cancelled_long_read_lets_go_of_the_connection_before_the_lock(
+    tmp_path: Path,
+) -> None:
+    database = await Database.open(tmp_path / "t.db", writer=True)
+    endless = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n"
+    )
+
+    async def read_forever() -> None:
+        async with database.read() as conn:
+            await conn.execute_fetchall(endless, offload=True)
+
+    reader = asyncio.create_task(read_forever())
+    await asyncio.sleep(0.2)
+    reader.cancel()
+    async with asyncio.timeout(5):  # interrupted, not left running on its thread
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+    async with database.transaction() as conn:
+        await conn.execute("INSERT INTO meta(key, value) VALUES ('after', 'ok')")
+    await database.close()
+
+
+async def test_a_new_link_finds_the_closed_ticket_of_the_same_content_by_index(
+    tmp_path: Path,
+) -> None:
+    database = await Database.open(tmp_path / "t.db")
+    statements: list[str] = []
+    try:
+        async with database.read() as conn:
+            conn.raw.set_trace_callback(statements.append)
+            assert await repo.find_last_closed_by_key(conn, "name/1") is None
+            conn.raw.set_trace_callback(None)
+            [sql] = statements
+            plan = await conn.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}")
+        details = [str(r[3]) for r in plan]
+        assert any("ix_tickets_link_key" in d for d in details), details
+        assert not any(d.startswith("SCAN tickets") for d in details), details
     finally:
         await database.close()

@@ -109,7 +109,7 @@ async def test_on_call_who_left_the_chat_without_direct_messages_pages_superviso
             "Andi Wijaya not reachable: supervisors"
         ]
         info = await w.reply_to(w.say(RINA, "/oncall")["message_id"])
-        assert "has left this chat and has not started the bot" in info.text
+        assert "has left the liaison chat and has not started the bot" in info.text
         # back in the chat: the card's mention reaches him again
         w.sandbox.join_chat(CHAT, ANDI)
         await w.settled()
@@ -136,6 +136,57 @@ async def test_on_call_who_left_the_chat_but_takes_direct_messages_is_paged_ther
         # someone who is not rostered leaving changes nothing
         w.sandbox.leave_chat(CHAT, RINA)
         await w.settled()
+
+
+def restricted(user: dict[str, object], *, is_member: bool) -> dict[str, object]:
+    flags = [
+        *("can_change_info", "can_invite_users", "can_pin_messages", "can_send_messages"),
+        *("can_send_polls", "can_send_other_messages", "can_add_web_page_previews"),
+        *("can_manage_topics", "can_send_audios", "can_send_documents", "can_send_photos"),
+        *("can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_edit_tag"),
+        "can_react_to_messages",
+    ]
+    return {
+        "status": "restricted",
+        "user": user,
+        "is_member": is_member,
+        "until_date": 0,
+        **dict.fromkeys(flags, False),
+    }
+
+
+async def test_a_restricted_on_call_who_left_counts_as_gone(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        andi = w.sandbox.user(ANDI)
+        w.sandbox.push_update(
+            {
+                "chat_member": {
+                    "chat": w.sandbox.chat(CHAT),
+                    "from": andi,
+                    "date": 0,
+                    "old_chat_member": restricted(andi, is_member=True),
+                    "new_chat_member": restricted(andi, is_member=False),
+                }
+            }
+        )
+        await w.settled()
+        w.say(RINA, "t.me/hoax_channel/95")
+        await w.text_containing("has left the liaison chat", chat=SUP_CHAT)
+
+
+async def test_many_tickets_while_on_call_is_unreachable_are_paged_in_few_messages(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as w:
+        w.sandbox.leave_chat(CHAT, ANDI)
+        await w.settled()
+        for n in range(30):
+            w.say(RINA, f"t.me/hoax_channel/{200 + n}")
+        await w.settled()
+        pages = [m for m in w.sent(SUP_CHAT) if "has left the liaison chat" in m.text]
+        listed = " ".join(p.text for p in pages)
+        assert all(f"#{n}" in listed for n in range(1, 31))
+        assert len(pages) <= 5, len(pages)  # merged, not one message per ticket
 
 
 async def test_direct_message_refused_is_noted_once_and_not_retried(tmp_path: Path) -> None:
