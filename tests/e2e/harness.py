@@ -147,6 +147,18 @@ def populate(sandbox: Sandbox) -> None:
 
 
 @contextlib.asynccontextmanager
+async def started_sandbox(**options: Any) -> AsyncIterator[Sandbox]:
+    """A populated sandbox that outlives the bots started on it (restarts, settings)."""
+    sandbox = Sandbox(**{"group_limit": None, **options})
+    populate(sandbox)
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+@contextlib.asynccontextmanager
 async def running_bot(
     tmp_path: Path,
     *,

@@ -17,8 +17,8 @@ from tests.e2e.harness import (
     SARI,
     SUP_CHAT,
     make_roster,
-    populate,
     running_bot,
+    started_sandbox,
 )
 
 FAST = {
@@ -220,30 +220,27 @@ async def test_injected_429_and_5xx_are_retried_until_delivered(tmp_path: Path) 
 
 @pytest.mark.timeout(120)
 async def test_burst_of_200_is_announced_within_a_minute_without_429(tmp_path: Path) -> None:
-    sandbox = Sandbox(group_limit=20, group_window=60.0)
-    populate(sandbox)
-    await sandbox.start()
-    try:
-        async with running_bot(tmp_path, sandbox=sandbox, limits=Limits()) as w:
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            for n in range(200):
-                w.say(RINA, f"burst t.me/burst_channel/{n + 1}")
-                if n % 20 == 19:
-                    await asyncio.sleep(1.0)  # 200 reports spread over 10 s
-            announced = await w.wait(
-                lambda: (
-                    len({n for m in w.sent() for n in range(1, 201) if f"#{n} " in m.text}) == 200
-                    or None
-                ),
-                within=60,
-            )
-            assert announced
-            elapsed = loop.time() - start
-            assert elapsed < 60
-            assert sandbox.rejected_429 == 0
-            assert len(w.sent()) <= 20
-            records = await w.export()
-            assert len(records) == 200
-    finally:
-        await sandbox.stop()
+    async with (
+        started_sandbox(group_limit=20, group_window=60.0) as sandbox,
+        running_bot(tmp_path, sandbox=sandbox, limits=Limits()) as w,
+    ):
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for n in range(200):
+            w.say(RINA, f"burst t.me/burst_channel/{n + 1}")
+            if n % 20 == 19:
+                await asyncio.sleep(1.0)  # 200 reports spread over 10 s
+        announced = await w.wait(
+            lambda: (
+                len({n for m in w.sent() for n in range(1, 201) if f"#{n} " in m.text}) == 200
+                or None
+            ),
+            within=60,
+        )
+        assert announced
+        elapsed = loop.time() - start
+        assert elapsed < 60
+        assert sandbox.rejected_429 == 0
+        assert len(w.sent()) <= 20
+        records = await w.export()
+        assert len(records) == 200

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.sandbox.server import Sandbox
-from tests.e2e.harness import CHAT, RINA, populate, running_bot
+from tests.e2e.harness import CHAT, RINA, running_bot, started_sandbox
 
 
 async def test_a_card_in_flight_at_stop_is_recorded_not_sent_again(tmp_path: Path) -> None:
-    sandbox = Sandbox(group_limit=None)
-    populate(sandbox)
-    await sandbox.start()
-    try:
+    async with started_sandbox() as sandbox:
         async with running_bot(tmp_path, sandbox=sandbox) as w:
             # Telegram takes the card at once but its answer is slow to come back
             sandbox.delay_answers("sendMessage", 1.5)
@@ -25,5 +21,3 @@ async def test_a_card_in_flight_at_stop_is_recorded_not_sent_again(tmp_path: Pat
             await w.settled()
             cards = [m for m in w.sent(CHAT) if "SlowAnswer/1" in m.text]
             assert len(cards) == 1
-    finally:
-        await sandbox.stop()

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import SystemClock
-from bot.sandbox.server import Sandbox
-from tests.e2e.harness import CHAT, RINA, make_roster, populate, running_bot
+from tests.e2e.harness import CHAT, RINA, make_roster, running_bot, started_sandbox
 
 
 async def test_shift_change_posts_a_handoff_with_open_tickets(tmp_path: Path) -> None:
@@ -44,27 +43,19 @@ async def test_daily_digest_at_the_configured_minute(tmp_path: Path) -> None:
 
 
 async def test_privacy_mode_on_is_reported_in_the_chat(tmp_path: Path) -> None:
-    sandbox = Sandbox(group_limit=None, can_read_all_group_messages=False)
-    populate(sandbox)
-    await sandbox.start()
-    try:
-        async with running_bot(tmp_path, sandbox=sandbox) as w:
-            warning = await w.text_containing("privacy mode", chat=CHAT)
-            assert "/setprivacy" in warning.text
-    finally:
-        await sandbox.stop()
+    async with (
+        started_sandbox(can_read_all_group_messages=False) as sandbox,
+        running_bot(tmp_path, sandbox=sandbox) as w,
+    ):
+        warning = await w.text_containing("privacy mode", chat=CHAT)
+        assert "/setprivacy" in warning.text
 
 
 async def test_no_privacy_warning_when_the_bot_is_admin(tmp_path: Path) -> None:
-    sandbox = Sandbox(group_limit=None, can_read_all_group_messages=False)
-    populate(sandbox)
-    sandbox.set_admin(CHAT, sandbox.bot_user["id"])
-    await sandbox.start()
-    try:
+    async with started_sandbox(can_read_all_group_messages=False) as sandbox:
+        sandbox.set_admin(CHAT, sandbox.bot_user["id"])
         async with running_bot(tmp_path, sandbox=sandbox) as w:
             msg = w.say(RINA, "/open")
             await w.reply_to(msg["message_id"])
             await w.settled()
             assert not any("privacy" in m.text for m in w.sent())
-    finally:
-        await sandbox.stop()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.sandbox.server import Sandbox
-from tests.e2e.harness import CHAT, RINA, populate, running_bot
+from tests.e2e.harness import CHAT, RINA, running_bot, started_sandbox
 
 
 def stored_update_id(db: Path) -> int:
@@ -22,10 +21,7 @@ def ticket_count(db: Path) -> int:
 
 async def test_reports_after_telegram_renumbers_updates_are_not_lost(tmp_path: Path) -> None:
     db = tmp_path / "liaison.db"
-    sandbox = Sandbox(group_limit=None)
-    populate(sandbox)
-    await sandbox.start()
-    try:
+    async with started_sandbox() as sandbox:
         async with running_bot(tmp_path, sandbox=sandbox) as w:
             for n in range(1, 4):
                 await w.reply_to(w.say(RINA, f"https://t.me/OldSequence/{n}")["message_id"])
@@ -49,5 +45,3 @@ async def test_reports_after_telegram_renumbers_updates_are_not_lost(tmp_path: P
             assert ticket_count(db) == 7
             cards = [m for m in w.sent(CHAT) if m.text.startswith("📌 Ticket")]
             assert len(cards) == 7
-    finally:
-        await sandbox.stop()
