@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.server import Sandbox
-from tests.e2e.harness import ANDI, CHAT, RINA
+from tests.e2e.harness import ANDI, CHAT, RINA, started_sandbox
 from tests.faults.procs import (
     TRACEBACK,
     BotProcess,
@@ -72,9 +72,7 @@ def expected(n: int) -> list[str]:
 
 @pytest.mark.timeout(90)
 async def test_a_locked_database_delays_reports_but_loses_none(tmp_path: Path) -> None:
-    sandbox = new_sandbox()
-    await sandbox.start()
-    try:
+    async with started_sandbox() as sandbox:
         async with bot_process(sandbox, tmp_path / "bot") as bot:
             await first_ticket(sandbox, bot)
             with db_connect(bot.database, readonly=False) as lock:
@@ -95,15 +93,11 @@ async def test_a_locked_database_delays_reports_but_loses_none(tmp_path: Path) -
             assert await bot.stop() == 0
         assert integrity(bot.database) == "ok"
         assert TRACEBACK not in bot.log(), bot.log()
-    finally:
-        await sandbox.stop()
 
 
 @pytest.mark.timeout(90)
 async def test_a_read_only_database_file_stops_the_bot_cleanly(tmp_path: Path) -> None:
-    sandbox = new_sandbox()
-    await sandbox.start()
-    try:
+    async with started_sandbox() as sandbox:
         async with bot_process(sandbox, tmp_path / "bot", honour_permissions=True) as bot:
             await first_ticket(sandbox, bot)
             assert await bot.stop() == 0
@@ -130,8 +124,6 @@ async def test_a_read_only_database_file_stops_the_bot_cleanly(tmp_path: Path) -
             )
             assert await bot.stop() == 0
         assert integrity(bot.database) == "ok"
-    finally:
-        await sandbox.stop()
 
 
 @pytest.mark.timeout(90)
@@ -171,18 +163,13 @@ async def test_a_read_only_directory_stops_the_bot_cleanly(tmp_path: Path, exist
 
 @pytest.mark.timeout(60)
 async def test_a_file_that_is_no_database_stops_the_bot_cleanly(tmp_path: Path) -> None:
-    sandbox = new_sandbox()
-    await sandbox.start()
-    try:
-        async with bot_process(sandbox, tmp_path / "bot") as bot:
-            bot.database.write_bytes(b"this is not an SQLite database\n" * 200)
-            first = report(sandbox, 1)
-            await bot.start(wait=False)
-            assert await bot.wait_exit(30) == 3  # not a hang: the connection is closed
-            assert sandbox.confirmed_offset <= first
-            assert "not a database" in bot.log() and TRACEBACK not in bot.log(), bot.log()
-    finally:
-        await sandbox.stop()
+    async with started_sandbox() as sandbox, bot_process(sandbox, tmp_path / "bot") as bot:
+        bot.database.write_bytes(b"this is not an SQLite database\n" * 200)
+        first = report(sandbox, 1)
+        await bot.start(wait=False)
+        assert await bot.wait_exit(30) == 3  # not a hang: the connection is closed
+        assert sandbox.confirmed_offset <= first
+        assert "not a database" in bot.log() and TRACEBACK not in bot.log(), bot.log()
 
 
 def disk_full(bot: BotProcess) -> None:
@@ -198,9 +185,7 @@ def disk_freed(bot: BotProcess) -> None:
 
 @pytest.mark.timeout(90)
 async def test_a_full_disk_is_retried_and_nothing_is_confirmed_meanwhile(tmp_path: Path) -> None:
-    sandbox = new_sandbox()
-    await sandbox.start()
-    try:
+    async with started_sandbox() as sandbox:
         async with bot_process(sandbox, tmp_path / "bot") as bot:
             await first_ticket(sandbox, bot)
             confirmed = sandbox.confirmed_offset
@@ -223,15 +208,11 @@ async def test_a_full_disk_is_retried_and_nothing_is_confirmed_meanwhile(tmp_pat
         failures = bot.log_matches(STORE_FAILED)
         assert all("disk I/O error" in line or "full" in line for line in failures), failures
         print(f"disk full: {len(failures)} failed attempts, then stored")
-    finally:
-        await sandbox.stop()
 
 
 @pytest.mark.timeout(90)
 async def test_a_button_is_answered_only_once_its_effect_is_stored(tmp_path: Path) -> None:
-    sandbox = new_sandbox()
-    await sandbox.start()
-    try:
+    async with started_sandbox() as sandbox:
         async with bot_process(sandbox, tmp_path / "bot") as bot:
             await first_ticket(sandbox, bot)
             [card] = [m for m in sandbox.messages(CHAT) if m.buttons()]
@@ -255,15 +236,11 @@ async def test_a_button_is_answered_only_once_its_effect_is_stored(tmp_path: Pat
             assert sandbox.call_count("answerCallbackQuery") == 1  # the retries answer once
             assert await bot.stop() == 0
         assert integrity(bot.database) == "ok"
-    finally:
-        await sandbox.stop()
 
 
 @pytest.mark.timeout(90)
 async def test_a_message_sent_while_the_disk_is_full_is_not_sent_again(tmp_path: Path) -> None:
-    sandbox = new_sandbox()
-    await sandbox.start()
-    try:
+    async with started_sandbox() as sandbox:
         async with bot_process(sandbox, tmp_path / "bot") as bot:
             await first_ticket(sandbox, bot)
             sandbox.fail_next("sendMessage", 502)  # the card of #2 goes out on the retry
@@ -290,8 +267,6 @@ async def test_a_message_sent_while_the_disk_is_full_is_not_sent_again(tmp_path:
         shown = Counter(t for m in sandbox.messages(CHAT) for t in card_tickets(m.text))
         assert shown[2] == 1, [m.text for m in sandbox.messages(CHAT)]  # not on a second card
         assert "Task exception was never retrieved" not in bot.log()
-    finally:
-        await sandbox.stop()
 
 
 def test_the_lock_helper_really_locks(tmp_path: Path) -> None:
