@@ -549,10 +549,14 @@ async def mark_in_chat(conn: Connection, telegram_id: int, present: bool) -> Non
     )
 
 
-async def list_left_chat(conn: Connection) -> set[int]:
-    """People known to have left the liaison chat (a mention there does not reach them)."""
-    rows = await _all(conn, "SELECT telegram_id FROM people WHERE in_chat = 0")
-    return {r[0] for r in rows}
+async def find_reach(conn: Connection, telegram_id: int) -> tuple[bool, bool | None]:
+    """How the bot can reach someone: direct messages open; in the liaison chat (None: not
+    known, taken as present)."""
+    sql = "SELECT dm_open, in_chat FROM people WHERE telegram_id = ?"
+    row = await _one(conn, sql, (telegram_id,))
+    if row is None:
+        return False, None
+    return bool(row[0]), None if row[1] is None else bool(row[1])
 
 
 async def find_meta(conn: Connection, key: str) -> str | None:

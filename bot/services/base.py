@@ -71,9 +71,8 @@ class ServicesBase:
     async def unreachable(self, conn: Connection, telegram_id: int) -> bool:
         """Known to have left the liaison chat (the card's mention does not reach them) and
         without direct messages from the bot."""
-        if telegram_id in await repo.list_dm_open(conn):
-            return False
-        return telegram_id in await repo.list_left_chat(conn)
+        dm_open, in_chat = await repo.find_reach(conn, telegram_id)
+        return not dm_open and in_chat is False
 
     # ---- shared steps -----------------------------------------------------------------------
 
@@ -179,9 +178,10 @@ class ServicesBase:
             await self._notify_supervisors(conn, "no_oncall", ticket_ids, now, {})
             return
         person = duty.person
-        if person.telegram_id in await repo.list_dm_open(conn):
+        dm_open, in_chat = await repo.find_reach(conn, person.telegram_id)  # one row
+        if dm_open:
             await self._say(conn, person.telegram_id, "dm_new", now, {"tickets": ticket_ids})
-        elif await self.unreachable(conn, person.telegram_id):
+        elif in_chat is False:  # left the chat: the card's mention does not reach them
             for tid in ticket_ids:
                 await repo.add_event(
                     conn, tid, now, None, "escalated", f"{person.name} not reachable: supervisors"
