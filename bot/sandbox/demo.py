@@ -21,9 +21,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.app import LiaisonApp, Runtime, build_application, serve
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.domain.roster import parse_roster
+from bot.domain.roster import Roster, parse_roster
 from bot.sandbox.server import Sandbox, SentMessage, parse_html
 from bot.sender import Limits
 
@@ -63,10 +63,17 @@ phone = "+62 811 0000 0009"
 roles = ["supervisor"]
 
 [rotation]
-start = 2026-01-01T08:00:00+07:00
+start = {start}
 shift = "8h"
 order = ["andi_mod", "budi_mod"]
 """
+
+
+def demo_roster(clock: Clock) -> Roster:
+    """Andi's shift began an hour ago, whatever the time of day: the transcript's "on call"
+    and "backup" labels are then what the cards say."""
+    start = (clock.now() - timedelta(hours=1)).replace(microsecond=0)
+    return parse_roster(ROSTER.replace("{start}", start.isoformat()))
 
 
 class Transcript:
@@ -253,11 +260,9 @@ async def run_demo(language: str = "en") -> int:
             digest_at=None,
             _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
         )
-        app = build_application(
-            Runtime(
-                settings, parse_roster(ROSTER), SystemClock(), Limits(min_gap=0.3), poll_timeout=2
-            )
-        )
+        clock = SystemClock()
+        runtime = Runtime(settings, demo_roster(clock), clock, Limits(min_gap=0.3), poll_timeout=2)
+        app = build_application(runtime)
         loop = asyncio.get_running_loop()
         out = Transcript(sandbox, loop)
         print("Liaison bot demo: a local sandbox Bot API on 127.0.0.1, no Telegram account.")
