@@ -23,6 +23,7 @@ from telegram.ext import (
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.roster import Roster
+from bot.jobs import schedule_jobs
 from bot.rendering import Renderer
 from bot.scheduler import Timer
 from bot.sender import Limits, Sender
@@ -154,6 +155,8 @@ def _post_init(runtime: Runtime) -> Any:
 
 async def _post_shutdown(app: LiaisonApp) -> None:
     data = app.bot_data
+    if app.job_queue is not None and app.job_queue.scheduler.running:
+        await app.job_queue.stop()  # lets a running job finish, before the database closes
     if data.sender_ is not None:
         await data.sender_.finish(SEND_GRACE)
     for task in data.tasks:
@@ -334,6 +337,7 @@ async def serve(app: LiaisonApp, *, poll_timeout: int = 25, check: bool = True) 
         loop = asyncio.get_running_loop()
         data.tasks.append(loop.create_task(data.sender_.run(), name="sender"))
         data.tasks.append(loop.create_task(data.timer_.run(), name="timer"))
+        await schedule_jobs(app).start()  # the calendar jobs; each first catches up
         if check:
             # in the background: the first getUpdates need not wait for two more calls
             data.tasks.append(loop.create_task(_check_privacy_quietly(app), name="privacy"))

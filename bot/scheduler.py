@@ -1,7 +1,12 @@
-"""The escalation and shift timer: asks the services what is due and sleeps until the next instant.
+"""The escalation timer: asks the services what is due and sleeps until the next instant.
 
 One loop, not one job per ticket: the state lives on the tickets in SQLite, so a restart
 loses nothing; steps that fell due while the bot was down fire on the first pass.
+It stays a loop rather than a JobQueue job because it must fire within about a second of
+each due instant and those instants move with every report and acknowledgement: woken by
+the services on each change, it reads the next instant from the index instead of
+rescheduling a job on every write. The calendar jobs (hand-off, digest, purge) are in
+bot/jobs.py.
 """
 
 from __future__ import annotations
@@ -9,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
 
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 MAX_SLEEP = 30.0  # a safety net: re-check at least this often
-PURGE_EVERY = timedelta(hours=1)
 
 
 class Timer:
@@ -25,7 +28,6 @@ class Timer:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._wake = asyncio.Event()
-        self._last_purge: datetime | None = None
         self.passes = 0
 
     def wake(self) -> None:
@@ -56,12 +58,6 @@ class Timer:
                     await self._wake.wait()
 
     async def tick(self) -> None:
-        """One pass: escalations, hand-off, digest, evidence purge."""
+        """One pass: the escalation steps due now."""
         self.passes += 1
         await self.services.escalate_due()
-        await self.services.handoff_if_due()
-        await self.services.digest_if_due()
-        now = self.services.clock.now()
-        if self._last_purge is None or now - self._last_purge >= PURGE_EVERY:
-            self._last_purge = now
-            await self.services.purge_evidence()

@@ -192,10 +192,10 @@ async def test_handoff_posts_once_per_shift_change(db: Database) -> None:
     clock = FakeClock(T0)
     roster = make_roster(start="2026-11-23T00:00:00+00:00", shift="8h")
     svc = services(db, clock, roster)
-    assert not await svc.handoff_if_due()  # first look only records the shift
+    assert not await svc.handoff_if_due(clock.now())  # first look only records the shift
     clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-    assert await svc.handoff_if_due()
-    assert not await svc.handoff_if_due()
+    assert await svc.handoff_if_due(clock.now())
+    assert not await svc.handoff_if_due(clock.now())
     assert (CHAT, "say", "handoff") in await outbox(db)
 
 
@@ -209,9 +209,9 @@ async def test_evidence_purged_after_retention_keeps_the_ticket(db: Database) ->
     await svc.report(Intake(CHAT, 11, RINA, [parsed], evidence=EvidenceIn(text="bad words")))
     await svc.close(ANDI, [1], Outcome.REMOVED)
     clock.advance(timedelta(days=179))
-    assert await svc.purge_evidence() == 0
+    assert await svc.purge_evidence(clock.now()) == 0
     clock.advance(timedelta(days=1, seconds=1))
-    assert await svc.purge_evidence() == 1
+    assert await svc.purge_evidence(clock.now()) == 1
     async with db.read() as conn:
         assert await repo.list_evidence(conn, 1) == []
         assert (await repo.get_ticket(conn, 1)).outcome is Outcome.REMOVED

@@ -35,8 +35,6 @@ class ServicesBase:
         self._on_schedule = on_schedule
         self.started_at = clock.now()
         self.migrated: dict[int, int] = {}  # new chat id -> the configured id it replaces
-        self._shift_index: int | None = None  # the shift last seen by handoff_if_due
-        self._digest_day: str | None = None  # the day last seen by digest_if_due
 
     def set_listeners(
         self, on_outbox: Callable[[], None], on_schedule: Callable[[], None]

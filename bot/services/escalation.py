@@ -15,6 +15,11 @@ from storage.db import Connection
 class EscalationMixin(ServicesBase):
     """Reminders and overdue alerts."""
 
+    async def next_wakeup(self) -> datetime | None:
+        """The earliest instant at which an escalation step falls due."""
+        async with self.db.read() as conn:
+            return await repo.find_next_due_at(conn)
+
     async def escalate_due(self) -> int:
         """Fire every escalation step due now, exactly once; returns how many fired."""
         now = self.clock.now()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import LiaisonApp
 from bot.clock import SystemClock
 from tests.e2e.harness import CHAT, RINA, make_roster, running_bot, started_sandbox
 
@@ -24,6 +25,29 @@ async def test_shift_change_posts_a_handoff_with_open_tickets(tmp_path: Path) ->
         assert "#1" in handoff.text
         names = ("Andi Wijaya", "Budi Santoso")
         assert all(name in handoff.text for name in names)
+
+
+async def test_restart_within_the_shift_posts_no_second_handoff(tmp_path: Path) -> None:
+    shift = timedelta(seconds=40)
+    async with started_sandbox() as sandbox:
+        # the first boundary comes 4 s from now, the next one 40 s later: after the restart
+        now = SystemClock().now().replace(microsecond=0)
+        boundary = now + timedelta(seconds=4)
+        roster = make_roster(start=(boundary - shift).isoformat(), shift="40s")
+        async with running_bot(tmp_path, roster=roster, sandbox=sandbox) as w:
+            await w.text_containing("Shift change", within=15)
+        async with running_bot(tmp_path, roster=roster, sandbox=sandbox) as w:
+            # the hand-off job ran its catch-up at start once it is armed for the next boundary
+            await w.wait(lambda: armed_at(w.app, "job_handoff") == boundary + shift)
+            await w.settled()
+            assert SystemClock().now() < boundary + shift  # still the same shift
+            assert sum("Shift change" in m.text for m in w.sent()) == 1
+
+
+def armed_at(app: LiaisonApp, name: str) -> datetime | None:
+    """When the job queue will next run the named job (None: not armed)."""
+    assert app.job_queue is not None
+    return next((j.next_t for j in app.job_queue.jobs() if j.name == name), None)
 
 
 @pytest.mark.timeout(100)
