@@ -190,6 +190,6 @@ async def sandbox(
             yield SandboxProc(child, port, client)
 
 
-def bot_argv(module: str = "bot") -> list[str]:
-    """`python -m bot run` (production) or a bench launcher module."""
-    return [PYTHON, "-m", module, "run"] if module == "bot" else [PYTHON, "-m", module]
+def bot_argv(module: str = "bot", *args: str) -> list[str]:
+    """`python -m bot run` (production) or a bench launcher module with its options."""
+    return [PYTHON, "-m", module, "run"] if module == "bot" else [PYTHON, "-m", module, *args]

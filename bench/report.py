@@ -39,7 +39,27 @@ class Figure:
 FIGURES = [
     Figure("intake_rate", "1 intake", "reports committed per second (2,000 at once)", "/s"),
     Figure("echo_rate", "1 intake", "PTB echo bot: messages answered per second", "/s"),
-    Figure("intake_ratio", "1 intake", "ratio ours / echo", "", 2, ">= 0.8", lambda v: v >= 0.8),
+    Figure(
+        "intake_ratio",
+        "1 intake",
+        "ratio ours / echo",
+        "",
+        2,
+        ">= 0.5 x echo",
+        lambda v: v >= 0.5,
+    ),
+    Figure("lag_p50_ms", "1 intake", "bot event-loop lag during the burst, p50", "ms", 2),
+    Figure(
+        "lag_p99_ms",
+        "1 intake",
+        "bot event-loop lag during the burst, p99",
+        "ms",
+        2,
+        "<= 10",
+        lambda v: v <= 10,
+    ),
+    Figure("lag_max_ms", "1 intake", "bot event-loop lag during the burst, max", "ms", 2),
+    Figure("lag_samples", "1 intake", "lag ticker wake-ups in the burst window", "", 0),
     Figure(
         "latency_p50_ms",
         "2 latency",
