@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -85,6 +84,7 @@ def cmd_run(_: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, TelegramError
 
     from bot.app import Runtime, StorageFailure, build_application, serve
+    from storage.db import StorageError
 
     settings, roster = _load()
     setup_logging(settings.token)
@@ -110,7 +110,7 @@ def cmd_run(_: argparse.Namespace) -> int:
     except TelegramError as exc:
         log.error("stopping: Telegram could not be reached at start: %s", exc)
         return 1
-    except (sqlite3.Error, OSError) as exc:  # cannot open, create or write the database
+    except (StorageError, OSError) as exc:  # cannot open, create or write the database
         log.error("stopping: database %s unusable: %s", settings.database, exc)
         return 3
     return 0

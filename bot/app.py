@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,7 @@ from bot.scheduler import Timer
 from bot.sender import Limits, Sender
 from bot.services import ServiceConfig, Services
 from storage import repository as repo
-from storage.db import Database, current_update_id
+from storage.db import Database, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +169,7 @@ async def _post_shutdown(app: LiaisonApp) -> None:
 async def _check_privacy_quietly(app: LiaisonApp) -> None:
     try:
         await check_privacy(app)
-    except (TelegramError, sqlite3.Error) as exc:
+    except (TelegramError, StorageError) as exc:
         log.warning("could not check the bot's privacy mode: %s", exc)
 
 
@@ -258,7 +257,6 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
     for attempt in range(12):
         data.storage_error = None
         data.pending_answers.clear()  # a retried update answers again, once
-        token = current_update_id.set(update.update_id)
         try:
             # one transaction for all the update's writes and its id: a crash part-way
             # leaves the update unhandled, so it is delivered and handled again
@@ -268,10 +266,8 @@ async def process_durably(app: LiaisonApp, update: Update) -> None:
                     raise _RollBack
         except _RollBack:
             pass
-        except sqlite3.Error as exc:  # BEGIN, the update's mark or COMMIT failed
+        except StorageError as exc:  # BEGIN, the update's mark or COMMIT failed
             data.storage_error = exc
-        finally:
-            current_update_id.reset(token)
         if data.storage_error is None:
             if update.callback_query is not None and not data.pending_answers:
                 data.answer_later(update.callback_query, None)  # end the button's spinner
@@ -307,18 +303,14 @@ async def _mark_handled(db: Database, update_id: int) -> None:
         marked = await repo.find_meta(conn, "last_update_id")
     if marked is not None and int(marked) == update_id:
         return
-    token = current_update_id.set(update_id)
-    try:
-        async with db.transaction():
-            pass  # the transaction itself records the update id
-    finally:
-        current_update_id.reset(token)
+    async with db.update_transaction(update_id):
+        pass  # the transaction itself records the update id
 
 
 async def on_error(update: object, context: Context) -> None:
     """Log handler errors; storage errors make the update be retried (see process_durably)."""
     error = context.error
-    if isinstance(error, sqlite3.Error | OSError):
+    if isinstance(error, StorageError | OSError):
         context.bot_data.storage_error = error
         return
     log.error("error while handling an update", exc_info=error)

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from bot.rendering import MAX_CARD_TICKETS, Renderer
 from bot.services import Services
 from bot.texts import Buttons, Rendered
 from storage import repository as repo
+from storage.db import StorageError
 from storage.repository import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class Sender:
                 log.exception("outbox delivery failed for rows %s", [i.id for i in batch])
                 try:
                     await self._retry(batch, 30.0, "internal error")
-                except sqlite3.Error:
+                except StorageError:
                     log.exception("cannot postpone rows %s; trying again shortly", batch)
                     await asyncio.sleep(5.0)
             self._wake.set()
@@ -282,7 +282,7 @@ class Sender:
             self.delivered += 1
             try:
                 await self._after_send(chat_id, last.message_id, part)
-            except sqlite3.Error:  # it was delivered: never send it again for this
+            except StorageError:  # it was delivered: never send it again for this
                 log.exception("could not record which tickets message %s shows", last.message_id)
         if mark:
             await self._mark_sent(ids, last.message_id if last else None)
@@ -369,7 +369,7 @@ class Sender:
                 async with self.services.db.transaction() as conn:
                     await repo.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
                 return
-            except sqlite3.Error as exc:
+            except StorageError as exc:
                 log.error("cannot record delivered rows %s yet (%s); retrying", ids, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)

@@ -1,27 +1,18 @@
-"""SQLite connection: WAL, migrations by PRAGMA user_version, serialised transactions."""
+"""SQLite through aiosqlite: WAL, migrations by PRAGMA user_version, serialised transactions."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import itertools
 import sqlite3
-import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
+import aiosqlite
 
-# The update being handled: its id is committed in the same transaction as its effect,
-# so a re-delivered update is recognised and skipped (see bot/app.py).
-current_update_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
-    "current_update_id", default=None
-)
-# The database whose update transaction the current task holds (see update_transaction).
-_held: contextvars.ContextVar[Database | None] = contextvars.ContextVar("_held", default=None)
 _savepoints = itertools.count(1)
 
 MIGRATIONS: list[str] = [
@@ -146,24 +137,68 @@ MIGRATIONS: list[str] = [
 ]
 
 
-BUSY_WAIT = 5.0  # seconds a statement waits for another process's write lock, then fails
+BUSY_TIMEOUT_MS = 5000  # how long a statement waits for another process's write lock
+
+
+class StorageError(Exception):
+    """The database refused an operation; the ``sqlite3.Error`` is the ``__cause__``."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code  # SQLite's extended result code, where there was one
+
+    @property
+    def readonly(self) -> bool:
+        """The database (file, directory or mount) cannot be written."""
+        return self.code is not None and self.code & 0xFF == sqlite3.SQLITE_READONLY
+
+    @property
+    def busy(self) -> bool:
+        """Another connection held the lock for longer than the busy timeout."""
+        return self.code is not None and self.code & 0xFF in (
+            sqlite3.SQLITE_BUSY,
+            sqlite3.SQLITE_LOCKED,
+        )
+
+
+def _storage_error(exc: sqlite3.Error) -> StorageError:
+    return StorageError(str(exc), code=getattr(exc, "sqlite_errorcode", None))
+
+
+class Cursor:
+    """What a statement tells: ``lastrowid``, ``rowcount``, and its rows."""
+
+    def __init__(self, cursor: aiosqlite.Cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def lastrowid(self) -> int | None:
+        """The rowid of the last inserted row."""
+        return self._cursor.lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        """How many rows the statement changed."""
+        return self._cursor.rowcount
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        """The next row of the result."""
+        try:
+            row: sqlite3.Row | None = await self._cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
+        return row
 
 
 class Connection:
-    """SQLite on the event loop's own thread, behind async methods.
+    """An aiosqlite connection behind the methods the repositories use.
 
-    A statement here takes 20-60 µs; handing it to a worker thread and back (aiosqlite)
-    cost 150-250 µs on the benchmark machine, four times the work, and a report is about
-    fifteen statements. So statements run inline, and only reads that grow with the
-    history (``offload=True``: reports, exports) leave the loop for a worker thread. The
-    Database's lock keeps every other use of the connection out meanwhile.
-
-    SQLite's own busy wait would block the loop, so it is off (``busy_timeout=0``) and a
-    statement refused with SQLITE_BUSY (another process writing) is retried here with
-    asyncio sleeps for up to ``BUSY_WAIT`` seconds.
+    Every statement runs on aiosqlite's worker thread, one after another in the order they
+    were issued; the event loop only waits. So disk I/O, WAL checkpoints and SQLite's own
+    busy wait (``busy_timeout``) never stop it. Errors come out as ``StorageError``.
     """
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+    def __init__(self, raw: aiosqlite.Connection) -> None:
         self.raw = raw
 
     @property
@@ -171,64 +206,56 @@ class Connection:
         """Whether a transaction is open (SQLite may have rolled it back after an error)."""
         return self.raw.in_transaction
 
-    async def _retry_busy(self, call: Callable[[], T]) -> T:
-        waited, pause = 0.0, 0.005
-        began = time.monotonic()
-        while True:
-            try:
-                return call()
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or waited >= BUSY_WAIT:
-                    raise
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.1)
-            waited = time.monotonic() - began
-
-    async def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
         """Run one statement; the cursor tells ``lastrowid`` and ``rowcount``."""
-        return await self._retry_busy(lambda: self.raw.execute(sql, args))
+        try:
+            return Cursor(await self.raw.execute(sql, args))
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         """Run one statement for each row."""
-        batch = list(rows)
-        return await self._retry_busy(lambda: self.raw.executemany(sql, batch))
+        batch = list(rows)  # here: the rows may come from a generator of the caller's
+        try:
+            return Cursor(await self.raw.executemany(sql, batch))
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
 
     async def executescript(self, script: str) -> None:
         """Run several statements (migrations)."""
-        await self._retry_busy(lambda: self.raw.executescript(script))
-
-    async def execute_fetchall(
-        self, sql: str, args: Sequence[Any] = (), *, offload: bool = False
-    ) -> list[sqlite3.Row]:
-        """All rows of a query; ``offload`` runs it on a worker thread (long reads)."""
-        if offload:
-            return await self._offload(lambda: self.raw.execute(sql, args).fetchall())
-        return await self._retry_busy(lambda: self.raw.execute(sql, args).fetchall())
-
-    async def _offload(self, call: Callable[[], T]) -> T:
-        """Run on a worker thread; cancelled, interrupt the statement and wait for the
-        thread to let go of the connection before the caller releases the lock."""
-        work = asyncio.ensure_future(asyncio.to_thread(call))
         try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            self.raw.interrupt()
-            await asyncio.wait({work})
-            if not work.cancelled():
-                work.exception()  # retrieved: "interrupted" is expected here
-            raise
+            await self.raw.executescript(script)
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
+
+    async def execute_fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """All rows of a query."""
+        try:
+            return list(await self.raw.execute_fetchall(sql, args))
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
 
     async def close(self) -> None:
-        """Close the connection."""
-        self.raw.close()
+        """Close the connection (after the statements already issued)."""
+        try:
+            await self.raw.close()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
 
 
 class Database:
-    """One connection; writes are serialised by a lock and run as one transaction."""
+    """One connection; writes are serialised by a lock and run as one transaction.
+
+    The task inside ``update_transaction`` is remembered (``asyncio.current_task()``): its
+    own ``transaction()`` and ``read()`` calls join the update's transaction instead of
+    waiting for the lock it holds. PTB's ``process_update`` runs the handlers in the
+    caller's task; a task they start is another task and waits its turn.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._lock = asyncio.Lock()
+        self._update_task: asyncio.Task[Any] | None = None
 
     @classmethod
     async def open(cls, path: Path | str, *, writer: bool = False) -> Database:
@@ -237,27 +264,27 @@ class Database:
         A ``writer`` (the bot) is refused a read-only database at once, rather than
         failing every update later; readers (export, stats) need no write access.
         """
-        raw = await asyncio.to_thread(_connect, str(path))
-        conn = Connection(raw)
+        conn = Connection(await _connect(str(path)))
         try:
             db = cls(conn)
             await db.migrate()
             if writer:
                 await db._check_writable()
         except BaseException:
-            await conn.close()
+            with contextlib.suppress(StorageError):
+                await conn.close()
             raise
         return db
 
     async def _check_writable(self) -> None:
         """Raise when the database cannot be written (read-only file, directory, mount)."""
-        row = (await self.conn.execute("PRAGMA user_version")).fetchone()
+        [row] = await self.conn.execute_fetchall("PRAGMA user_version")
         try:
             # in WAL mode BEGIN succeeds on a read-only file: only a real write tells
             await self.conn.execute("BEGIN IMMEDIATE")
-            await self.conn.execute(f"PRAGMA user_version={int(row[0]) if row else 0}")
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_READONLY:
+            await self.conn.execute(f"PRAGMA user_version={int(row[0])}")
+        except StorageError as exc:
+            if exc.readonly or not isinstance(exc.__cause__, sqlite3.OperationalError):
                 raise
             # busy: another process writes just now; the updates wait and retry
         finally:
@@ -265,8 +292,8 @@ class Database:
 
     async def migrate(self) -> None:
         """Apply the migrations this file has that the database lacks."""
-        row = (await self.conn.execute("PRAGMA user_version")).fetchone()
-        version = int(row[0]) if row else 0
+        [row] = await self.conn.execute_fetchall("PRAGMA user_version")
+        version = int(row[0])
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await self.conn.executescript(
                 f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
@@ -276,6 +303,10 @@ class Database:
         """Close the connection."""
         await self.conn.close()
 
+    def _holds_update(self) -> bool:
+        """Whether the running task is inside this database's update transaction."""
+        return self._update_task is not None and self._update_task is asyncio.current_task()
+
     @asynccontextmanager
     async def update_transaction(self, update_id: int) -> AsyncIterator[Connection]:
         """Everything one update writes, and its id, as one transaction: all or nothing.
@@ -283,40 +314,39 @@ class Database:
         An update may write several times (a clarification check, then the report; the
         direct-message flag, then the command). Committed one by one, each marking the
         update as handled, a crash between them lost the rest: the update counted as
-        handled and was skipped when delivered again. Inside this block, `transaction()`
-        is a savepoint and `read()` shares the open transaction.
+        handled and was skipped when delivered again. Inside this block, the same task's
+        `transaction()` is a savepoint and its `read()` shares the open transaction.
         """
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            token = _held.set(self)
             try:
+                # inside: a BEGIN cancelled while it waits on the worker thread still runs
+                # there, and the ROLLBACK queued after it must end what it opens
+                await self.conn.execute("BEGIN IMMEDIATE")
+                self._update_task = asyncio.current_task()
                 yield self.conn
                 if not self.conn.in_transaction:
                     # SQLite rolled it back (disk full, I/O error) and a handler went on:
                     # marking the update now would record it handled without its effect
-                    raise sqlite3.OperationalError("the update's transaction was rolled back")
+                    raise StorageError("the update's transaction was rolled back")
                 await _mark_update(self.conn, update_id)
                 await self.conn.execute("COMMIT")
             except BaseException:
                 await self._rollback("ROLLBACK")
                 raise
             finally:
-                _held.reset(token)
+                self._update_task = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        """One write transaction; the update being handled is marked done inside it."""
-        if _held.get() is self:
+        """One write transaction; inside this task's update transaction, a savepoint."""
+        if self._holds_update():
             async with self._savepoint() as conn:
                 yield conn
             return
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
             try:
+                await self.conn.execute("BEGIN IMMEDIATE")  # inside: see update_transaction
                 yield self.conn
-                update_id = current_update_id.get()
-                if update_id is not None:
-                    await _mark_update(self.conn, update_id)
                 await self.conn.execute("COMMIT")
             except BaseException:
                 await self._rollback("ROLLBACK")
@@ -328,10 +358,10 @@ class Database:
         if not self.conn.in_transaction:
             # SQLite rolled the whole transaction back (disk full, I/O error): writing on
             # in autocommit mode would commit half an update
-            raise sqlite3.OperationalError("the update's transaction was rolled back")
+            raise StorageError("the update's transaction was rolled back")
         name = f"sp{next(_savepoints)}"
-        await self.conn.execute(f"SAVEPOINT {name}")
         try:
+            await self.conn.execute(f"SAVEPOINT {name}")
             yield self.conn
             await self.conn.execute(f"RELEASE {name}")
         except BaseException:
@@ -339,36 +369,47 @@ class Database:
             raise
 
     async def _rollback(self, *statements: str) -> None:
-        # after SQLITE_FULL or an I/O error SQLite may already have rolled back: a second
-        # error here must not hide the first one
-        if not self.conn.in_transaction:
-            return
-        with contextlib.suppress(sqlite3.Error):
+        # Not skipped when `in_transaction` says no: after a cancellation the BEGIN may still
+        # be queued on the worker thread, and the rollback must follow it there. Failing is
+        # fine (after SQLITE_FULL or an I/O error SQLite may already have rolled back), and
+        # a second error here must not hide the first one.
+        with contextlib.suppress(StorageError):
             for statement in statements:
                 await self.conn.execute(statement)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
         """Reads share the connection; the lock keeps them out of a write in progress."""
-        if _held.get() is self:
+        if self._holds_update():
             yield self.conn  # the update transaction of this task: read its own writes
             return
         async with self._lock:
             yield self.conn
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    # check_same_thread off: offloaded reads run on a worker thread, one at a time (the lock)
-    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+async def _connect(path: str) -> aiosqlite.Connection:
+    raw = aiosqlite.connect(path, isolation_level=None)
+    # aiosqlite's worker is not a daemon thread: a connection left open by a failed start
+    # would keep the process from ever exiting. Stopped at any instant, WAL loses nothing.
+    raw._thread.daemon = True
+    try:
+        await raw
+    except sqlite3.Error as exc:
+        raise _storage_error(exc) from exc
     try:
         raw.row_factory = sqlite3.Row
-        raw.execute("PRAGMA busy_timeout=5000")  # here, on a worker thread, it may block
-        raw.execute("PRAGMA journal_mode=WAL")
-        raw.execute("PRAGMA synchronous=NORMAL")
-        raw.execute("PRAGMA foreign_keys=ON")
-        raw.execute("PRAGMA busy_timeout=0")  # from now on waited for in Connection
-    except BaseException:
-        raw.close()
+        for pragma in (
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",  # waited for on the worker thread
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+        ):
+            await raw.execute(pragma)
+    except BaseException as exc:
+        with contextlib.suppress(sqlite3.Error):
+            await raw.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _storage_error(exc) from exc
         raise
     return raw
 

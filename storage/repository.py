@@ -118,8 +118,9 @@ async def _all(conn: Connection, sql: str, args: Sequence[Any] = ()) -> list[Any
 
 
 async def _all_long(conn: Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-    """A read that grows with the history (a period's tickets): off the event loop."""
-    return list(await conn.execute_fetchall(sql, args, offload=True))
+    """A read that grows with the history (a period's tickets); like every read, it runs on
+    aiosqlite's thread, off the event loop."""
+    return await _all(conn, sql, args)
 
 
 async def _one(conn: Connection, sql: str, args: Sequence[Any] = ()) -> Any:

@@ -1,4 +1,4 @@
-"""The storage connection: statements inline, a busy database waited for without blocking."""
+"""The storage connection: statements on aiosqlite's thread, a busy database waited for there."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from storage import db as storage_db
 from storage import repository as repo
-from storage.db import Database
+from storage.db import Database, StorageError
 
 
 def locker(path: Path) -> sqlite3.Connection:
@@ -53,13 +53,15 @@ async def test_a_busy_database_is_waited_for_while_the_loop_keeps_running(
 async def test_a_database_busy_for_too_long_fails_the_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(storage_db, "BUSY_WAIT", 0.2)
+    monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 200)
     database = await Database.open(tmp_path / "t.db", writer=True)
     other = locker(tmp_path / "t.db")
     try:
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with pytest.raises(StorageError, match="locked") as failed:
             async with database.transaction() as conn:
                 await conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
+        assert failed.value.busy
+        assert isinstance(failed.value.__cause__, sqlite3.OperationalError)
         other.rollback()
         async with database.transaction() as conn:  # free again: writes go through
             await conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
@@ -68,20 +70,21 @@ async def test_a_database_busy_for_too_long_fails_the_write(
         await database.close()
 
 
-async def test_long_reads_run_off_the_event_loop(tmp_path: Path) -> None:
-    database = await Database.open(tmp_path / "t.db")
+async def test_statements_run_off_the_event_loop(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "t.db", writer=True)
     seen: list[str] = []
     loop_thread = threading.current_thread().name
-    database.conn.raw.create_function(
+    await database.conn.raw.create_function(
         "where_am_i", 0, lambda: seen.append(threading.current_thread().name) or 1
     )
     try:
         async with database.read() as conn:
-            inline = await conn.execute_fetchall("SELECT where_am_i()")
-            offloaded = await conn.execute_fetchall("SELECT where_am_i()", offload=True)
-        assert [r[0] for r in inline] == [r[0] for r in offloaded] == [1]
-        assert seen[0] == loop_thread
-        assert seen[1] != loop_thread
+            rows = await conn.execute_fetchall("SELECT where_am_i()")
+        async with database.transaction() as conn:
+            await conn.execute("INSERT INTO meta(key, value) VALUES ('k', where_am_i())")
+        assert [r[0] for r in rows] == [1]
+        assert len(seen) == 2
+        assert loop_thread not in seen
     finally:
         await database.close()
 
@@ -90,33 +93,149 @@ async def test_other_errors_are_not_retried(tmp_path: Path) -> None:
     database = await Database.open(tmp_path / "t.db")
     try:
         async with database.read() as conn:
-            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            with pytest.raises(StorageError, match="no such table") as failed:
                 await conn.execute("SELECT * FROM nowhere")
+        assert isinstance(failed.value.__cause__, sqlite3.OperationalError)
+        assert not failed.value.busy
     finally:
         await database.close()
 
 
-async def test_a_cancelled_long_read_lets_go_of_the_connection_before_the_lock(
+async def test_a_cancelled_long_read_leaves_the_connection_usable(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "t.db", writer=True)
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    await database.conn.raw.create_function(
+        "started", 0, lambda: loop.call_soon_threadsafe(started.set)
+    )
+    long = (
+        "WITH RECURSIVE n(i) AS (SELECT started() UNION ALL SELECT i + 1 FROM n "
+        "WHERE i < 300000) SELECT COUNT(*) FROM n"
+    )
+
+    async def read_long() -> None:
+        async with database.read() as conn:
+            await conn.execute_fetchall(long)
+
+    reader = asyncio.create_task(read_long())
+    await started.wait()
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    # the read finishes on aiosqlite's thread; what comes next runs after it
+    async with asyncio.timeout(10), database.transaction() as conn:
+        await conn.execute("INSERT INTO meta(key, value) VALUES ('after', 'ok')")
+    async with database.read() as conn:
+        assert not conn.in_transaction
+        rows = await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'after'")
+    assert [r[0] for r in rows] == ["ok"]
+    await database.close()
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_open(
     tmp_path: Path,
 ) -> None:
     database = await Database.open(tmp_path / "t.db", writer=True)
-    endless = (
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n"
-    )
+    other = locker(tmp_path / "t.db")
+    try:
 
-    async def read_forever() -> None:
-        async with database.read() as conn:
-            await conn.execute_fetchall(endless, offload=True)
+        async def write() -> None:
+            async with database.transaction() as conn:
+                await conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'cancelled')")
 
-    reader = asyncio.create_task(read_forever())
-    await asyncio.sleep(0.2)
-    reader.cancel()
-    async with asyncio.timeout(5):  # interrupted, not left running on its thread
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.2)  # its BEGIN waits on aiosqlite's thread (busy_timeout)
+        writer.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await reader
-    async with database.transaction() as conn:
-        await conn.execute("INSERT INTO meta(key, value) VALUES ('after', 'ok')")
-    await database.close()
+            await writer
+        other.rollback()  # the BEGIN goes through now, and the ROLLBACK queued after it
+        async with database.transaction() as conn:
+            await conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'next')")
+        async with database.read() as conn:
+            assert not conn.in_transaction
+            rows = await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'k'")
+        assert [r[0] for r in rows] == ["next"]
+    finally:
+        other.close()
+        await database.close()
+
+
+async def test_the_update_task_nests_and_other_tasks_wait(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "t.db", writer=True)
+    order: list[str] = []
+
+    async def other_task() -> None:
+        async with database.transaction() as conn:
+            order.append("other")
+            await conn.execute("INSERT INTO meta(key, value) VALUES ('other', 'x')")
+
+    async def failing_write() -> None:
+        async with database.transaction() as conn:
+            await conn.execute("INSERT INTO meta(key, value) VALUES ('b', '2')")
+            raise ValueError("undone alone")
+
+    try:
+        async with database.update_transaction(7) as outer:
+            async with database.transaction() as conn:  # a savepoint, not a deadlock
+                await conn.execute("INSERT INTO meta(key, value) VALUES ('a', '1')")
+            with pytest.raises(ValueError, match="undone"):
+                await failing_write()
+            waiting = asyncio.create_task(other_task())
+            await asyncio.sleep(0.05)
+            async with database.read() as conn:  # shares the open transaction
+                rows = await conn.execute_fetchall("SELECT key FROM meta ORDER BY key")
+            assert [r[0] for r in rows] == ["a"]
+            assert outer.in_transaction
+            order.append("update")
+        await waiting
+        assert order == ["update", "other"]
+        async with database.read() as conn:
+            rows = await conn.execute_fetchall("SELECT key, value FROM meta ORDER BY key")
+        assert [tuple(r) for r in rows] == [("a", "1"), ("last_update_id", "7"), ("other", "x")]
+    finally:
+        await database.close()
+
+
+async def test_a_plain_transaction_marks_no_update(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "t.db", writer=True)
+    try:
+        async with database.transaction() as conn:
+            await conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
+        async with database.read() as conn:
+            rows = await conn.execute_fetchall("SELECT key FROM meta")
+        assert [r[0] for r in rows] == ["k"]
+    finally:
+        await database.close()
+
+
+async def test_an_update_whose_transaction_sqlite_rolled_back_is_not_marked(
+    tmp_path: Path,
+) -> None:
+    database = await Database.open(tmp_path / "t.db", writer=True)
+
+    async def handle() -> None:
+        async with database.update_transaction(9) as conn:
+            await conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
+            await conn.execute("ROLLBACK")  # as SQLite does itself after SQLITE_FULL
+            async with database.transaction():  # never a write in autocommit
+                pytest.fail("a savepoint opened on a rolled-back transaction")
+
+    try:
+        with pytest.raises(StorageError, match="rolled back"):
+            await handle()
+        async with database.read() as conn:
+            assert not conn.in_transaction
+            assert await conn.execute_fetchall("SELECT key FROM meta") == []
+    finally:
+        await database.close()
+
+
+async def test_opening_what_is_no_database_is_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    path.write_bytes(b"not a database, just text" * 100)
+    with pytest.raises(StorageError) as failed:
+        await Database.open(path, writer=True)
+    assert isinstance(failed.value.__cause__, sqlite3.DatabaseError)
 
 
 async def test_a_new_link_finds_the_closed_ticket_of_the_same_content_by_index(
@@ -126,9 +245,9 @@ async def test_a_new_link_finds_the_closed_ticket_of_the_same_content_by_index(
     statements: list[str] = []
     try:
         async with database.read() as conn:
-            conn.raw.set_trace_callback(statements.append)
+            await conn.raw.set_trace_callback(statements.append)
             assert await repo.find_last_closed_by_key(conn, "name/1") is None
-            conn.raw.set_trace_callback(None)
+            await conn.raw.set_trace_callback(None)
             [sql] = statements
             plan = await conn.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}")
         details = [str(r[3]) for r in plan]
