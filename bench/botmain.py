@@ -24,7 +24,7 @@ from bot.__main__ import setup_logging
 from bot.app import Runtime, build_application, serve
 from bot.clock import SystemClock
 from bot.config import load_settings
-from bot.domain.roster import load_roster
+from bot.roster_file import load_roster
 from bot.sender import Limits
 
 NO_PACING = Limits(group_messages=1_000_000, group_window=60.0, min_gap=0.0)

@@ -13,7 +13,7 @@ REPORTS = 1000  # 25 full cards: more than one 60-second window of the group lim
 GROUP_LIMIT = 20
 GROUP_WINDOW = 60.0
 ANNOUNCED = (
-    "SELECT COALESCE(SUM(json_array_length(payload, '$.new')), 0) FROM outbox "
+    "SELECT COALESCE(SUM(json_array_length(payload, '$.tickets')), 0) FROM outbox "
     "WHERE kind = 'card' AND state = 'sent'"
 )
 

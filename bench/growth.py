@@ -16,9 +16,9 @@ from bench.measure import read_only, scalar, wait_rows
 from bench.procs import SandboxProc, bot_argv, sandbox, spawn
 from bench.world import ANDI, CHAT, ROSTER, SUP_CHAT, bot_env, populate, report_batch
 from bot.clock import SystemClock
-from bot.domain.roster import parse_roster
-from bot.domain.tickets import EscalationPolicy
-from bot.services import ServiceConfig, Services
+from bot.domain.tickets import standard_policy
+from bot.roster_file import parse_roster
+from bot.services import Desk, Services
 from storage import repository as repo
 from storage.db import Database
 
@@ -52,14 +52,15 @@ async def due_check(path: Path) -> dict[str, float]:
     """In-process timings against the big file: the timer's due-check and the queries under it."""
     db = await Database.open(path)
     try:
-        config = ServiceConfig(
+        desk = Desk(
             chat_id=CHAT,
             supervisor_chat_id=SUP_CHAT,
-            policy=EscalationPolicy(),
+            roster=parse_roster(ROSTER),
+            policy=standard_policy(),
             zone=ZoneInfo("Asia/Jakarta"),
             evidence_retention=RETENTION,
         )
-        services = Services(db, SystemClock(), parse_roster(ROSTER), config)
+        services = Services(db, SystemClock(), desk)
 
         async def due_query() -> None:
             async with db.read() as conn:

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
-from bot.domain.roster import Roster, RosterError, load_roster, shifts_between
+from bot.domain.roster import Roster, shifts_between
+from bot.roster_file import RosterError, load_roster
 
 log = logging.getLogger("liaison")
 
@@ -79,11 +80,12 @@ def _load(require_run: bool = True) -> tuple[Settings, Roster]:
     return settings, roster
 
 
-def cmd_run(_: argparse.Namespace) -> int:
+def command_run(_: argparse.Namespace) -> int:
     """The bot, long polling, until SIGINT/SIGTERM."""
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import Runtime, StorageFailure, build_application, serve
+    from bot.app import Runtime, build_application, serve
+    from bot.pipeline import StorageFailure
     from storage.db import StorageError
 
     settings, roster = _load()
@@ -116,7 +118,7 @@ def cmd_run(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def command_check(args: argparse.Namespace) -> int:
     """Validate configuration and roster, print the rotation for the next days."""
     settings, roster = _load()
     zone = settings.zone
@@ -139,7 +141,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def command_export(args: argparse.Namespace) -> int:
     """Tickets and their history to standard output."""
     from bot.export import load_records, to_csv, to_json
     from storage.db import Database
@@ -169,12 +171,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
+def command_stats(args: argparse.Namespace) -> int:
     """The figures of `/stats` in the terminal."""
     import html
     import re
 
-    from bot.reporting import load_stats, stats_text
+    from bot.figures import load_stats, stats_text
     from bot.texts import Texts
     from storage.db import Database
 
@@ -199,7 +201,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def command_demo(args: argparse.Namespace) -> int:
     """The whole flow on this machine against an embedded sandbox."""
     from bot.sandbox.demo import run_demo
 
@@ -210,20 +212,20 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `liaison-bot` script."""
     parser = argparse.ArgumentParser(prog="liaison-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=command_run)
     demo = sub.add_parser("demo", help="scripted flow against a local sandbox")
     demo.add_argument("--language", choices=("en", "id"), default="en")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=command_demo)
     check = sub.add_parser("check", help="validate configuration and roster")
     check.add_argument("--days", type=int, default=3)
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=command_check)
     export = sub.add_parser("export", help="tickets and history to stdout")
     export.add_argument("--since", help="YYYY-MM-DD (local date)")
     export.add_argument("--format", choices=("json", "csv"), default="json")
-    export.set_defaults(func=cmd_export)
+    export.set_defaults(func=command_export)
     stats = sub.add_parser("stats", help="the /stats figures in the terminal")
     stats.add_argument("--days", type=int, default=7)
-    stats.set_defaults(func=cmd_stats)
+    stats.set_defaults(func=command_stats)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)

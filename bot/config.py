@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.durations import parse_duration
-from bot.domain.tickets import EscalationPolicy
+from bot.domain.tickets import EscalationPolicy, standard_policy
 
 
 def _duration(value: Any) -> timedelta:
@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     @property
     def policy(self) -> EscalationPolicy:
         """Deadlines as an escalation policy."""
-        return EscalationPolicy(
+        return standard_policy(
             ack=self.ack_deadline,
             resolve=self.resolve_deadline,
             urgent=self.urgent_deadline,

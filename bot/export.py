@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain.events import Event, to_data
 from bot.domain.tickets import EscalationPolicy, Ticket, deadline_at
 from storage import repository as repo
 from storage.db import Database
@@ -35,9 +36,7 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def ticket_record(
-    t: Ticket, events: Sequence[repo.Event], policy: EscalationPolicy
-) -> dict[str, Any]:
+def ticket_record(t: Ticket, events: Sequence[Event], policy: EscalationPolicy) -> dict[str, Any]:
     """One ticket as SPEC's export object."""
     return {
         "id": t.id,
@@ -55,7 +54,13 @@ def ticket_record(
         "reopened_from": t.reopened_from,
         "paused_seconds": t.paused_total.total_seconds(),
         "events": [
-            {"at": _iso(e.at), "actor_id": e.actor_id, "kind": e.kind, "detail": e.detail}
+            {
+                "at": _iso(e.at),
+                "actor_id": e.actor_id,
+                "kind": e.kind.value,
+                "detail": e.detail,
+                "data": to_data(e.fact),
+            }
             for e in events
         ],
     }

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import JobQueue
 
 if TYPE_CHECKING:  # bot.app imports this module to start the jobs
-    from bot.app import Context, LiaisonApp
+    from bot.context import Context, LiaisonApp
 
 log = logging.getLogger(__name__)
 

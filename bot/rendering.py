@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from html import escape
@@ -11,12 +12,37 @@ from bot.domain.roster import backup_at, on_call_at, shifts_between
 from bot.domain.stats import Stats
 from bot.domain.tickets import Ticket, effective_deadline, is_overdue
 from bot.export import load_records, to_json
-from bot.reporting import build_report, csv_filename, load_stats, period_start, stats_text
+from bot.figures import build_report, csv_filename, load_stats, period_start, stats_text
+from bot.notices import (
+    AckReminder,
+    AssignedPing,
+    ChatMigrated,
+    ClarifiedNotice,
+    ClarifyQuestion,
+    ClosedNotice,
+    Digest,
+    DmAssigned,
+    DmNew,
+    DmReminder,
+    DmStarted,
+    DuplicateReply,
+    FeedbackReply,
+    Handoff,
+    Help,
+    NoOnCall,
+    Notice,
+    OnCallInfo,
+    OnCallUnreachable,
+    OpenList,
+    OverdueAlert,
+    StatsReply,
+    TicketDetail,
+    Usage,
+)
 from bot.services import Role, Services
 from bot.texts import CARD_TICKETS, HELP, USAGE, Rendered, Texts, split_lines, split_text
 from storage import repository as repo
 from storage.db import Connection
-from storage.repository import OutboxItem
 
 MAX_CARD_TICKETS = CARD_TICKETS  # a grouped card stays well under 4096 characters when edited
 
@@ -26,7 +52,7 @@ class Renderer:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        cfg = services.config
+        cfg = services.desk
         self.texts = Texts(cfg.language, cfg.zone, services.roster, cfg.policy)
 
     def t(self, key: str, **args: Any) -> str:
@@ -88,115 +114,229 @@ class Renderer:
                     found[tid] = other  # reported by this message, created by an earlier one
         return list(found.values())
 
-    async def say(self, item: OutboxItem) -> list[Rendered]:
-        """A notice from a template key and its arguments."""
-        key: str = item.payload["key"]
-        args: dict[str, Any] = dict(item.payload.get("args", {}))
-        reply_to = item.payload.get("reply_to")
-        ids: list[int] = list(args.get("tickets", []))
+    async def render(self, notice: Notice) -> list[Rendered]:
+        """A text notice as the messages that carry it (long ones are split)."""
         now = self.services.clock.now()
-        if key == "stats":
-            days = int(args.get("days", 7))
-            text = stats_text(await self._stats(now, days), self.texts, days)
+        reply_to = notice.reply_to
+        if isinstance(notice, StatsReply):
+            text = stats_text(await self._stats(now, notice.days), self.texts, notice.days)
             return [
                 Rendered(part, None, reply_to if i == 0 else None)
                 for i, part in enumerate(split_text(text))
             ]
         async with self.services.db.read() as conn:
-            tickets = await repo.list_tickets_by_ids(conn, ids)
-            texts = await self._say_text(conn, key, args, tickets, now)
-        track = item.payload.get("track")
+            tickets = await repo.list_tickets_by_ids(conn, notice.tickets)
+            texts = await self._text(notice, conn, tickets, now)
+        ids = tuple(t.id for t in tickets)
         return [
-            Rendered(text, None, reply_to if i == 0 else None, tuple(t.id for t in tickets), track)
+            Rendered(text, None, reply_to if i == 0 else None, ids, notice.TRACK)
             for i, text in enumerate(texts)
         ]
 
-    async def _say_text(
-        self,
-        conn: Connection,
-        key: str,
-        args: dict[str, Any],
-        tickets: list[Ticket],
-        now: datetime,
+    @functools.singledispatchmethod
+    async def _text(
+        self, notice: Notice, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        """The texts of a notice whose words need nothing but the catalogue."""
+        return [self.t(notice.KIND)]
+
+    @_text.register
+    async def _(
+        self, n: DuplicateReply, conn: Connection, tickets: list[Ticket], now: datetime
     ) -> list[str]:
         x = self.texts
-        refs = ", ".join(x.ref(t) for t in tickets)
-        who = x.people(args.get("people", []), phone=key not in ("clarified", "assigned_ping"))
-        if key == "duplicate":
-            line = ", ".join(self.t("dup_line", ref=x.ref(t), n=t.report_count) for t in tickets)
-            return [self.t("duplicate", tickets=line)]
-        if key in ("overdue", "no_oncall", "oncall_unreachable"):
-            lines = [self._overdue_line(t, now) for t in tickets]
-            head = self.t(key, name=escape(str(args.get("name", ""))))
-            return split_lines(lines, head=head, tail=[self.t("supervisors_tail", who=who)])
-        if key == "ack_reminder":
-            head = self.t(key, d=x.span(self.services.config.policy.ack))
-            lines = [x.ticket_line(t, now) for t in tickets]
-            return split_lines(lines, head=head, tail=[self.t("ack_reminder_tail", who=who)])
-        if key == "closed_notice" and tickets:
-            t = tickets[0]
-            note = f"\n<i>{escape(args['note'])}</i>" if args.get("note") else ""
-            return [
-                self.t(
-                    key,
-                    ref=x.ref(t),
-                    status=self.t(f"st_{args['status']}"),
-                    outcome=self.t(f"oc_{args['outcome']}"),
-                    note=note,
-                )
-            ]
-        if key == "clarify_question" and tickets:
-            return [
-                self.t(
-                    key,
-                    who=x.person(args.get("reporter"), phone=False),
-                    ref=x.ref(tickets[0]),
-                    question=escape(args.get("question", "")),
-                )
-            ]
-        if key == "clarified" and tickets:
-            d = x.span(timedelta(seconds=float(args.get("paused", 0))))
-            return [self.t(key, ref=x.ref(tickets[0]), d=d, who=who if args.get("people") else "")]
-        if key == "assigned_ping" and tickets:
-            return [self.t(key, ref=x.ref(tickets[0]), who=who)]
-        if key in ("dm_new", "dm_assigned", "dm_reminder"):
-            return [self.t(key, tickets=refs)]
-        if key == "handoff":
-            lines = [x.ticket_line(t, now) for t in tickets]
-            head = self.t(
-                key,
-                from_=x.person(args.get("from"), phone=False),
-                to=x.person(args.get("to")),
-                until=x.when(datetime.fromisoformat(args["until"])),
-                open=args.get("open", 0),
-                lines="",
+        line = ", ".join(self.t("dup_line", ref=x.ref(t), n=t.report_count) for t in tickets)
+        return [self.t("duplicate", tickets=line)]
+
+    async def _supervisors(
+        self,
+        n: Notice,
+        people: tuple[int, ...],
+        tickets: list[Ticket],
+        now: datetime,
+        name: str = "",
+    ) -> list[str]:
+        lines = [self._overdue_line(t, now) for t in tickets]
+        head = self.t(n.KIND, name=escape(name))
+        who = self.texts.people(people, phone=True)
+        return split_lines(lines, head=head, tail=[self.t("supervisors_tail", who=who)])
+
+    @_text.register
+    async def _(
+        self, n: OverdueAlert, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._supervisors(n, n.people, tickets, now)
+
+    @_text.register
+    async def _(
+        self, n: NoOnCall, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._supervisors(n, n.people, tickets, now)
+
+    @_text.register
+    async def _(
+        self, n: OnCallUnreachable, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._supervisors(n, n.people, tickets, now, n.name)
+
+    @_text.register
+    async def _(
+        self, n: AckReminder, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        x = self.texts
+        policy = self.services.desk.policy
+        ack = max((policy.windows(t).ack for t in tickets), default=timedelta(0))
+        head = self.t("ack_reminder", d=x.span(ack))
+        lines = [x.ticket_line(t, now) for t in tickets]
+        who = x.people(n.people, phone=True)
+        return split_lines(lines, head=head, tail=[self.t("ack_reminder_tail", who=who)])
+
+    @_text.register
+    async def _(
+        self, n: ClosedNotice, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        if not tickets:
+            return []
+        note = f"\n<i>{escape(n.note)}</i>" if n.note else ""
+        return [
+            self.t(
+                "closed_notice",
+                ref=self.texts.ref(tickets[0]),
+                status=self.t(f"st_{n.status}"),
+                outcome=self.t(f"oc_{n.outcome}"),
+                note=note,
             )
-            return split_lines(lines, head=head)
-        if key == "digest":
-            return await self._digest(conn, now)
-        if key == "feedback":
-            return split_lines([self.t(f["key"], **f["args"]) for f in args["items"]])
-        if key == "usage":
-            usage = USAGE[args["cmd"]]
-            return [
-                self.t("ids_usage", cmd=args["cmd"], args=escape(usage.get(x.lang, usage["en"])))
-            ]
-        if key == "help":
-            return [self._help(Role(args["role"]))]
-        if key == "oncall_info":
-            return [await self._oncall(conn, now)]
-        if key == "open_list":
-            return await self._open_list(conn, now)
-        if key == "ticket_detail" and tickets:
-            return await self._detail(conn, tickets[0], now)
-        if key == "raw":
-            return [str(args["text"])]
-        if key == "dm_started":
-            return [self.t(key, name=escape(args.get("name", "")))]
-        return [self.t(key, **args)]
+        ]
+
+    @_text.register
+    async def _(
+        self, n: ClarifyQuestion, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        if not tickets:
+            return []
+        return [
+            self.t(
+                "clarify_question",
+                who=self.texts.person(n.reporter, phone=False),
+                ref=self.texts.ref(tickets[0]),
+                question=escape(n.question),
+            )
+        ]
+
+    @_text.register
+    async def _(
+        self, n: ClarifiedNotice, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        if not tickets:
+            return []
+        d = self.texts.span(timedelta(seconds=n.paused_seconds))
+        who = self.texts.people(n.people, phone=False) if n.people else ""
+        return [self.t("clarified", ref=self.texts.ref(tickets[0]), d=d, who=who)]
+
+    @_text.register
+    async def _(
+        self, n: AssignedPing, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        if not tickets:
+            return []
+        who = self.texts.people(n.people, phone=False)
+        return [self.t("assigned_ping", ref=self.texts.ref(tickets[0]), who=who)]
+
+    async def _refs(self, n: Notice, tickets: list[Ticket]) -> list[str]:
+        return [self.t(n.KIND, tickets=", ".join(self.texts.ref(t) for t in tickets))]
+
+    @_text.register
+    async def _(
+        self, n: DmNew, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._refs(n, tickets)
+
+    @_text.register
+    async def _(
+        self, n: DmReminder, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._refs(n, tickets)
+
+    @_text.register
+    async def _(
+        self, n: DmAssigned, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._refs(n, tickets)
+
+    @_text.register
+    async def _(
+        self, n: Handoff, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        x = self.texts
+        lines = [x.ticket_line(t, now) for t in tickets]
+        head = self.t(
+            "handoff",
+            from_=x.person(n.from_id, phone=False),
+            to=x.person(n.to_id),
+            until=x.when(datetime.fromisoformat(n.until)),
+            open=n.open,
+            lines="",
+        )
+        return split_lines(lines, head=head)
+
+    @_text.register
+    async def _(
+        self, n: Digest, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._digest(conn, now)
+
+    @_text.register
+    async def _(
+        self, n: FeedbackReply, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return split_lines([self.t(f.key, **f.args()) for f in n.items])
+
+    @_text.register
+    async def _(
+        self, n: Usage, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        usage = USAGE[n.cmd]
+        text = escape(usage.get(self.texts.lang, usage["en"]))
+        return [self.t("ids_usage", cmd=n.cmd, args=text)]
+
+    @_text.register
+    async def _(
+        self, n: Help, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return [self._help(Role(n.role))]
+
+    @_text.register
+    async def _(
+        self, n: OnCallInfo, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return [await self._oncall(conn, now)]
+
+    @_text.register
+    async def _(
+        self, n: OpenList, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._open_list(conn, now)
+
+    @_text.register
+    async def _(
+        self, n: TicketDetail, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return await self._detail(conn, tickets[0], now) if tickets else []
+
+    @_text.register
+    async def _(
+        self, n: DmStarted, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return [self.t("dm_started", name=escape(n.name))]
+
+    @_text.register
+    async def _(
+        self, n: ChatMigrated, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return [self.t("chat_migrated", new=n.new)]
 
     def _overdue_line(self, t: Ticket, now: datetime) -> str:
-        due = effective_deadline(t, self.services.config.policy, now)
+        due = effective_deadline(t, self.services.desk.policy, now)
         late = self.t("overdue_by", d=self.texts.span(now - due)) if now > due else ""
         parts = [self.texts.ref(t)]
         if t.urgent:
@@ -209,12 +349,12 @@ class Renderer:
         return " · ".join(parts)
 
     async def _stats(self, now: datetime, days: int) -> Stats:
-        cfg = self.services.config
+        cfg = self.services.desk
         return await load_stats(self.services.db, cfg.policy, cfg.zone, now, days)
 
     async def report(self, days: int) -> tuple[bytes, bytes, str, str]:
         """The /report chart (PNG), the period's tickets (CSV), a caption and the CSV's name."""
-        cfg = self.services.config
+        cfg = self.services.desk
         now = self.services.clock.now()
         png, table, caption = await build_report(
             self.services.db, cfg.policy, cfg.zone, cfg.language, now, days
@@ -223,7 +363,7 @@ class Renderer:
 
     async def export(self, days: int) -> tuple[bytes, str]:
         """The last `days` days of tickets with their history, as SPEC's JSON export."""
-        cfg = self.services.config
+        cfg = self.services.desk
         now = self.services.clock.now()
         records = await load_records(
             self.services.db, cfg.policy, period_start(now, cfg.zone, days)
@@ -274,7 +414,7 @@ class Renderer:
         tickets = await repo.list_open_tickets(conn)
         if not tickets:
             return [self.t("open_none")]
-        policy = self.services.config.policy
+        policy = self.services.desk.policy
         tickets.sort(key=lambda t: (effective_deadline(t, policy, now), t.id))
         lines = []
         for t in tickets:
@@ -298,7 +438,7 @@ class Renderer:
         return split_lines(lines, head=card + "\n\n" + self.t("history_head"), tail=tail)
 
     async def _digest(self, conn: Connection, now: datetime) -> list[str]:
-        policy = self.services.config.policy
+        policy = self.services.desk.policy
         open_tickets = await repo.list_open_tickets(conn)
         overdue = [t for t in open_tickets if is_overdue(t, policy, now)]
         closed = await repo.count_closed_since(conn, now - timedelta(days=1))

@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from telegram import (
     Bot,
@@ -31,12 +30,14 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.notices import Card, ExportFile, Leave, Notice, Refresh, ReportFiles
 from bot.rendering import MAX_CARD_TICKETS, Renderer
 from bot.services import Services
 from bot.texts import Buttons, Rendered
+from storage import outbox
 from storage import repository as repo
 from storage.db import StorageError
-from storage.repository import OutboxItem
+from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class Sender:
                 # only which chats have work and when a postponed row falls due: reading (and
                 # JSON-decoding) the whole backlog on every wake made a burst quadratic
                 async with self.services.db.read() as conn:
-                    chats = await repo.list_outbox_chats(conn, now)
+                    chats = await outbox.list_outbox_chats(conn, now)
                 soonest: float | None = None
                 for chat_id, not_before in chats:
                     if not_before is not None:
@@ -124,16 +125,11 @@ class Sender:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
 
     async def _pending(self, chat_id: int | None = None) -> list[OutboxItem]:
+        """What is due now (for one chat: its rows only, read by the chat's index)."""
         async with self.services.db.read() as conn:
-            items = await repo.list_pending_outbox(conn, limit=2000)
-        if chat_id is not None:
-            now = self.services.clock.now()
-            items = [
-                i
-                for i in items
-                if i.chat_id == chat_id and (i.not_before is None or i.not_before <= now)
-            ]
-        return items
+            return await outbox.list_pending_outbox(
+                conn, 2000, chat_id=chat_id, due_at=self.services.clock.now()
+            )
 
     async def _work(self, chat_id: int) -> None:
         while not self._stopping.is_set():
@@ -194,13 +190,16 @@ class Sender:
 
     async def _deliver(self, chat_id: int, batch: list[OutboxItem]) -> None:
         head = batch[0]
+        notice = head.notice
         ids = [i.id for i in batch]
         try:
-            if head.kind == "card":
-                new = [t for i in batch for t in i.payload.get("new", [])]
-                dups = [t for i in batch for t in i.payload.get("dup", [])]
+            if notice is None:
+                await self._fail(ids, f"unreadable outbox row of kind {head.kind!r}")
+            elif isinstance(notice, Card):
+                new = [t for i in batch if i.notice for t in i.notice.tickets]
+                dups = [t for i in batch if isinstance(i.notice, Card) for t in i.notice.dup]
                 rendered = await self.renderer.card(chat_id, new, dups)
-                reply_to = head.payload.get("reply_to")
+                reply_to = notice.reply_to
                 if len(rendered) > 1:
                     # send the first full card now; the rest goes back to the queue, where it
                     # merges with cards still arriving rather than going out half empty
@@ -210,20 +209,18 @@ class Sender:
                     await self._requeue_rest(ids, chat_id, rest)
                 else:
                     await self._send_all(chat_id, rendered, reply_to, ids)
-            elif head.kind == "refresh":
-                await self._refresh(chat_id, int(head.payload["message_id"]), ids)
-            elif head.kind == "say":
-                rendered = await self.renderer.say(merged_say(batch))
-                await self._send_all(chat_id, rendered, head.payload.get("reply_to"), ids)
-            elif head.kind in ("report", "export"):
-                await self._send_files(chat_id, head, ids)
-            elif head.kind == "leave":
+            elif isinstance(notice, Refresh):
+                await self._refresh(chat_id, notice.message_id, ids)
+            elif isinstance(notice, ReportFiles | ExportFile):
+                await self._send_files(chat_id, notice, ids)
+            elif isinstance(notice, Leave):
                 text = self.renderer.t("leave_reason")
                 await self._send_all(chat_id, [Rendered(text)], None, ids, mark=False)
                 await self.bot.leave_chat(chat_id)
                 await self._mark_sent(ids, None)
             else:
-                await self._fail(ids, f"unknown outbox kind {head.kind!r}")
+                rendered = await self.renderer.render(merged(batch))
+                await self._send_all(chat_id, rendered, notice.reply_to, ids)
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
             self._paused_until[chat_id] = asyncio.get_running_loop().time() + delay
@@ -242,7 +239,7 @@ class Sender:
                 "chat %s is now supergroup %s: moving its notifications there", chat_id, new_id
             )
             async with self.services.db.transaction() as conn:
-                await repo.move_outbox_chat(conn, chat_id, new_id)
+                await outbox.move_outbox_chat(conn, chat_id, new_id)
         except BadRequest as exc:
             log.error("400 from Telegram for chat %s (%s): %s", chat_id, head.kind, exc.message)
             await self._fail(ids, f"400 {exc.message}")
@@ -291,17 +288,19 @@ class Sender:
         """Mark a card batch delivered and queue its unsent tickets, in one transaction."""
         now = self.services.clock.now()
         async with self.services.db.transaction() as conn:
-            await repo.mark_outbox_sent(conn, ids, now, None)
+            await outbox.mark_outbox_sent(conn, ids, now, None)
             if rest:
-                await repo.add_outbox(conn, chat_id, "card", {"new": rest, "dup": []}, now)
+                await outbox.add_outbox(conn, chat_id, Card(tickets=tuple(rest)), now)
 
-    async def _send_files(self, chat_id: int, item: OutboxItem, ids: list[int]) -> None:
+    async def _send_files(
+        self, chat_id: int, notice: ReportFiles | ExportFile, ids: list[int]
+    ) -> None:
         """/report: the chart as a photo and the tickets as CSV; /export: the JSON file."""
-        days = int(item.payload.get("days", 7))
-        reply_to = item.payload.get("reply_to")
+        days = notice.days
+        reply_to = notice.reply_to
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         last: Message
-        if item.kind == "report":
+        if isinstance(notice, ReportFiles):
             png, table, caption, name = await self.renderer.report(days)
             await self.bot.send_photo(
                 chat_id,
@@ -332,12 +331,8 @@ class Sender:
             fresh = await self.renderer.refresh(chat_id, message_id)
             if fresh is not None and fresh.text != part.text:
                 async with self.services.db.transaction() as conn:
-                    await repo.add_outbox(
-                        conn,
-                        chat_id,
-                        "refresh",
-                        {"message_id": message_id},
-                        self.services.clock.now(),
+                    await outbox.add_outbox(
+                        conn, chat_id, Refresh(message_id=message_id), self.services.clock.now()
                     )
 
     async def _refresh(self, chat_id: int, message_id: int, ids: list[int]) -> None:
@@ -367,7 +362,7 @@ class Sender:
         while True:
             try:
                 async with self.services.db.transaction() as conn:
-                    await repo.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
+                    await outbox.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
                 return
             except StorageError as exc:
                 log.error("cannot record delivered rows %s yet (%s); retrying", ids, exc)
@@ -377,11 +372,11 @@ class Sender:
     async def _retry(self, batch: list[OutboxItem], delay: float, error: str) -> None:
         not_before = self.services.clock.now() + timedelta(seconds=delay)
         async with self.services.db.transaction() as conn:
-            await repo.mark_outbox_retry(conn, [i.id for i in batch], not_before, error)
+            await outbox.mark_outbox_retry(conn, [i.id for i in batch], not_before, error)
 
     async def _fail(self, ids: list[int], error: str) -> None:
         async with self.services.db.transaction() as conn:
-            await repo.mark_outbox_failed(conn, ids, error)
+            await outbox.mark_outbox_failed(conn, ids, error)
 
     async def drain(self, within: float = 10.0) -> bool:
         """Wait until nothing deliverable is pending (for tests and clean stops)."""
@@ -400,57 +395,40 @@ class Sender:
 
 
 def take_batch(items: list[OutboxItem]) -> list[OutboxItem]:
-    """The next delivery: consecutive cards merge, repeated refreshes of one card collapse."""
+    """The next delivery: consecutive cards merge, repeated refreshes of one card collapse,
+    consecutive mergeable notices that differ only in their tickets go out as one."""
     head = items[0]
-    if head.kind == "card":
+    notice = head.notice
+    if isinstance(notice, Card):
         batch = [head]
-        count = len(head.payload.get("new", []))
+        count = len(notice.tickets)
         for item in items[1:]:
-            if item.kind != "card":
+            if not isinstance(item.notice, Card):
                 break
-            size = len(item.payload.get("new", []))
+            size = len(item.notice.tickets)
             if count + size > MAX_CARD_TICKETS:
                 break
             batch.append(item)
             count += size
         return batch
-    if (
-        head.kind == "say"
-        and head.payload.get("key") in MERGEABLE
-        and "reply_to" not in head.payload
-    ):
+    if notice is not None and notice.MERGEABLE and notice.reply_to is None:
         batch = [head]
+        shape = notice.without_tickets()
         for item in items[1:]:
-            same_kind = item.kind == "say" and "reply_to" not in item.payload
-            if not same_kind or item.payload.get("key") != head.payload.get("key"):
-                break
-            if _without_tickets(item.payload) != _without_tickets(head.payload):
+            if item.notice is None or item.notice.without_tickets() != shape:
                 break
             batch.append(item)
         return batch
-    if head.kind == "refresh":
-        return [i for i in items if i.kind == "refresh" and i.payload == head.payload]
+    if isinstance(notice, Refresh):
+        return [i for i in items if i.notice == notice]
     return [head]
 
 
-MERGEABLE = frozenset(
-    {"dm_new", "dm_reminder", "ack_reminder", "overdue", "no_oncall", "oncall_unreachable"}
-)
-
-
-def _without_tickets(payload: dict[str, Any]) -> dict[str, Any]:
-    args = {k: v for k, v in payload.get("args", {}).items() if k != "tickets"}
-    return {"key": payload.get("key"), "args": args}
-
-
-def merged_say(batch: list[OutboxItem]) -> OutboxItem:
+def merged(batch: list[OutboxItem]) -> Notice:
     """Several notices of one kind to one chat as one notice listing all their tickets."""
-    if len(batch) == 1:
-        return batch[0]
-    head = batch[0]
-    tickets = list(dict.fromkeys(t for i in batch for t in i.payload["args"].get("tickets", [])))
-    payload = {**head.payload, "args": {**head.payload["args"], "tickets": tickets}}
-    return dataclasses.replace(head, payload=payload)
+    notices = [i.notice for i in batch if i.notice is not None]
+    tickets = tuple(dict.fromkeys(t for n in notices for t in n.tickets))
+    return dataclasses.replace(notices[0], tickets=tickets)
 
 
 def _seconds(value: int | timedelta) -> float:

@@ -14,14 +14,13 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import access, moderation, queries, reporting, reports
+from handlers import access, figures, intake, moderation, queries
 
 if TYPE_CHECKING:
-    from bot.app import LiaisonApp
-    from bot.config import Settings
+    from bot.context import LiaisonApp
 
 
-def register_handlers(app: LiaisonApp, settings: Settings) -> None:
+def register_handlers(app: LiaisonApp) -> None:
     """Register every handler: the gate first (group -1), then commands, buttons, reports."""
     app.add_handler(TypeHandler(Update, access.gate), group=-1)
     app.add_handler(ChatMemberHandler(access.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -39,30 +38,16 @@ def register_handlers(app: LiaisonApp, settings: Settings) -> None:
         "clarify": moderation.cmd_clarify,
         "reopen": moderation.cmd_reopen,
         "assign": moderation.cmd_assign,
-        "stats": reporting.cmd_stats,
-        "report": reporting.cmd_report,
-        "export": reporting.cmd_export,
+        "stats": figures.cmd_stats,
+        "report": figures.cmd_report,
+        "export": figures.cmd_export,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
-    app.add_handler(CallbackQueryHandler(moderation.on_button))
-    access.LIAISON_CHATS.chat_ids = {settings.liaison_chat}
-    liaison = access.LIAISON_CHATS
+    app.add_handler(CallbackQueryHandler(moderation.on_button, pattern=moderation.BUTTON))
     members = filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER
-    app.add_handler(MessageHandler(liaison & members, access.on_members))
+    app.add_handler(MessageHandler(members, access.on_members))
     app.add_handler(ChatMemberHandler(access.on_members, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(
-        MessageHandler(liaison & filters.UpdateType.MESSAGE & ~filters.COMMAND, reports.on_report)
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, intake.on_message)
     )
-    app.add_handler(
-        MessageHandler(
-            filters.UpdateType.MESSAGE & filters.REPLY & ~filters.COMMAND, reports.on_reply
-        )
-    )
-    app.add_error_handler(_on_error)
-
-
-async def _on_error(update: object, context: object) -> None:
-    from bot.app import on_error
-
-    await on_error(update, context)  # type: ignore[arg-type]  # PTB passes our Context

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from telegram import ChatMember, ChatMemberRestricted, Update
-from telegram.ext import ApplicationHandlerStop, filters
+from telegram.ext import ApplicationHandlerStop
+
+from bot.notices import Answer, Feedback, NotServed
+from handlers.common import answer
 
 if TYPE_CHECKING:
-    from bot.app import Context
-
-_REFUSED = {"key": "refused", "args": {}, "changed": False, "shown_in": None}
-
-# The chats whose messages are reports; a liaison group upgraded to a supergroup joins it.
-LIAISON_CHATS = filters.Chat()
+    from bot.context import Context
 
 
 async def gate(update: Update, context: Context) -> None:
@@ -31,20 +29,19 @@ async def gate(update: Update, context: Context) -> None:
     if message is not None and services.is_own_chat(message.migrate_from_chat_id):
         # our group became a supergroup with a new id: stay, and read reports there too
         await services.chat_migrated(message.migrate_from_chat_id or 0, chat.id)
-        LIAISON_CHATS.add_chat_ids(chat.id)
         raise ApplicationHandlerStop
     if (
-        chat.id == services.config.supervisor_chat_id
+        chat.id == services.desk.supervisor_chat_id
         and user is not None
         and not services.is_rostered(user.id)
     ):
         # reporters are members of the liaison chat; here, only rostered people act
         if update.callback_query is not None:
-            context.bot_data.answer_later(
+            context.scope.answer_later(
                 update.callback_query, context.bot_data.renderer.t("refused")
             )
         elif message is not None and (message.text or "").startswith("/"):
-            await services.say(chat.id, "feedback", {"items": [_REFUSED]}, message.message_id)
+            await answer(message, services, [Feedback(Answer.REFUSED)])
         raise ApplicationHandlerStop
     if services.chat_allowed(chat.id, chat.type, user.id if user else None):
         if chat.type == "private" and user is not None and update.message is not None:
@@ -52,9 +49,9 @@ async def gate(update: Update, context: Context) -> None:
         return
     if chat.type == "private":
         if update.message is not None:
-            await services.say(chat.id, "not_served")
+            await services.say(chat.id, NotServed())
         elif update.callback_query is not None:
-            context.bot_data.answer_later(
+            context.scope.answer_later(
                 update.callback_query, context.bot_data.renderer.t("not_served")[:200]
             )
     elif chat.type in ("group", "supergroup"):
@@ -67,7 +64,7 @@ async def on_members(update: Update, context: Context) -> None:
     (an on-call moderator who left it can only be reached by direct message)."""
     services = context.bot_data.services
     chat = update.effective_chat
-    if chat is None or chat.id not in LIAISON_CHATS.chat_ids:
+    if chat is None or not services.is_liaison_chat(chat.id):
         return  # presence elsewhere (the supervisor chat) does not make a mention reach them
     message = update.message
     change = update.chat_member
@@ -94,5 +91,5 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     joined = status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.RESTRICTED)
     if not joined or chat.type == "private" or chat.type == "channel":
         return
-    if chat.id not in (services.config.chat_id, services.config.supervisor_chat_id):
+    if chat.id not in (services.desk.chat_id, services.desk.supervisor_chat_id):
         await services.leave(chat.id)

@@ -134,6 +134,16 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX ix_tickets_link_key ON tickets(link_key, id) WHERE link_key IS NOT NULL;
     """,
+    # 5: typed history: each event's structured fields as JSON beside its kind (the rows of
+    # earlier releases get theirs from their sentences: storage/upgrades.py)
+    """
+    ALTER TABLE events ADD COLUMN data TEXT NOT NULL DEFAULT '{}';
+    """,
+    # 6: typed notices: each outbox row is a notice kind and its fields (storage/upgrades.py);
+    # the sender looks up one chat's due rows
+    """
+    CREATE INDEX ix_outbox_chat ON outbox(chat_id, id) WHERE state = 'pending';
+    """,
 ]
 
 
@@ -294,10 +304,23 @@ class Database:
         """Apply the migrations this file has that the database lacks."""
         [row] = await self.conn.execute_fetchall("PRAGMA user_version")
         version = int(row[0])
+        from storage.upgrades import UPGRADES
+
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self.conn.executescript(
-                f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
-            )
+            step = UPGRADES.get(number)
+            if step is None:
+                await self.conn.executescript(
+                    f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
+                )
+                continue
+            await self.conn.executescript(f"BEGIN;\n{script}")
+            try:
+                await step(self.conn)
+                await self.conn.execute(f"PRAGMA user_version={number}")
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback("ROLLBACK")
+                raise
 
     async def close(self) -> None:
         """Close the connection."""

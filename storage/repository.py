@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.events import Event, from_data, to_data
 from bot.domain.roster import Override
 from bot.domain.tickets import Outcome, Status, Ticket
 from storage.db import Connection
@@ -30,23 +31,11 @@ def from_db(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _must(text: str | None) -> datetime:
+def must_instant(text: str | None) -> datetime:
     value = from_db(text)
     if value is None:
         raise ValueError("missing instant")
     return value
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One line of a ticket's history."""
-
-    id: int
-    ticket_id: int
-    at: datetime
-    actor_id: int | None
-    kind: str
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +50,6 @@ class Evidence:
     origin_message_id: int | None
     origin_date: datetime | None
     at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """A notification waiting to be delivered (or delivered)."""
-
-    id: int
-    chat_id: int
-    kind: str
-    payload: dict[str, Any]
-    created_at: datetime
-    not_before: datetime | None
-    attempts: int
-    state: str
 
 
 TICKET_COLUMNS = (
@@ -98,8 +73,8 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         report_message_id=row["report_message_id"],
         assignee_id=row["assignee_id"],
         report_count=row["report_count"],
-        created_at=_must(row["created_at"]),
-        clock_start_at=_must(row["clock_start_at"]),
+        created_at=must_instant(row["created_at"]),
+        clock_start_at=must_instant(row["clock_start_at"]),
         acknowledged_at=from_db(row["acknowledged_at"]),
         closed_at=from_db(row["closed_at"]),
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
@@ -155,12 +130,13 @@ async def find_open_by_key(conn: Connection, link_key: str) -> Ticket | None:
     return _ticket(row) if row else None
 
 
-async def find_last_closed_by_key(conn: Connection, link_key: str) -> Ticket | None:
-    """The most recent closed ticket for this content, if any."""
+async def find_latest_by_key(conn: Connection, link_key: str) -> Ticket | None:
+    """The open ticket for this content if there is one, else its most recent closed one
+    (one read for intake: a duplicate, or content back)."""
     row = await _one(
         conn,
-        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE link_key = ? AND closed_at IS NOT NULL "
-        "ORDER BY id DESC LIMIT 1",
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE link_key = ? "
+        "ORDER BY closed_at IS NULL DESC, id DESC LIMIT 1",
         (link_key,),
     )
     return _ticket(row) if row else None
@@ -381,28 +357,35 @@ async def list_tickets_of_report(conn: Connection, chat_id: int, message_id: int
     return [r[0] for r in rows]
 
 
-async def add_event(
-    conn: Connection,
-    ticket_id: int,
-    now: datetime,
-    actor_id: int | None,
-    kind: str,
-    detail: str = "",
-) -> None:
-    """Append to a ticket's history."""
-    await conn.execute(
-        "INSERT INTO events(ticket_id, at, actor_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
-        (ticket_id, to_db(now), actor_id, kind, detail),
+async def add_events(conn: Connection, events: Sequence[Event]) -> None:
+    """Append to tickets' histories: kind, the readable detail and the fields as JSON."""
+    await conn.executemany(
+        "INSERT INTO events(ticket_id, at, actor_id, kind, detail, data) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                e.ticket_id,
+                to_db(e.at),
+                e.actor_id,
+                e.kind.value,
+                e.detail,
+                json.dumps(to_data(e.fact), ensure_ascii=False, sort_keys=True),
+            )
+            for e in events
+        ],
     )
+
+
+_EVENT_COLUMNS = "id, ticket_id, at, actor_id, kind, detail, data"
 
 
 def _event(row: sqlite3.Row) -> Event:
     return Event(
         id=row["id"],
         ticket_id=row["ticket_id"],
-        at=_must(row["at"]),
+        at=must_instant(row["at"]),
         actor_id=row["actor_id"],
-        kind=row["kind"],
+        fact=from_data(row["kind"], json.loads(row["data"])),
         detail=row["detail"],
     )
 
@@ -411,8 +394,7 @@ async def list_events(conn: Connection, ticket_id: int) -> list[Event]:
     """A ticket's history in time order."""
     rows = await _all(
         conn,
-        "SELECT id, ticket_id, at, actor_id, kind, detail FROM events WHERE ticket_id = ? "
-        "ORDER BY at, id",
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE ticket_id = ? ORDER BY at, id",
         (ticket_id,),
     )
     return [_event(r) for r in rows]
@@ -426,8 +408,7 @@ async def list_events_for(conn: Connection, ticket_ids: Sequence[int]) -> dict[i
         marks = ",".join("?" * len(chunk))
         rows = await _all_long(
             conn,
-            "SELECT id, ticket_id, at, actor_id, kind, detail FROM events "
-            f"WHERE ticket_id IN ({marks}) ORDER BY at, id",
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE ticket_id IN ({marks}) ORDER BY at, id",
             chunk,
         )
         for r in rows:
@@ -481,7 +462,7 @@ async def list_evidence(conn: Connection, ticket_id: int) -> list[Evidence]:
             origin_chat_id=r["origin_chat_id"],
             origin_message_id=r["origin_message_id"],
             origin_date=from_db(r["origin_date"]),
-            at=_must(r["at"]),
+            at=must_instant(r["at"]),
         )
         for r in rows
     ]
@@ -522,7 +503,7 @@ async def list_overrides(conn: Connection, active_after: datetime) -> list[Overr
         'SELECT person_id, start, "end" FROM overrides WHERE "end" > ? ORDER BY id',
         (to_db(active_after),),
     )
-    return [Override(r[0], _must(r[1]), _must(r[2])) for r in rows]
+    return [Override(r[0], must_instant(r[1]), must_instant(r[2])) for r in rows]
 
 
 async def mark_dm_open(conn: Connection, telegram_id: int, is_open: bool, now: datetime) -> None:
@@ -575,94 +556,6 @@ async def set_meta(conn: Connection, key: str, value: str) -> None:
     )
 
 
-# ---- outbox -------------------------------------------------------------------------------
-
-
-async def add_outbox(
-    conn: Connection,
-    chat_id: int,
-    kind: str,
-    payload: dict[str, Any],
-    now: datetime,
-) -> int:
-    """Queue a notification in the same transaction as the change that causes it."""
-    cur = await conn.execute(
-        "INSERT INTO outbox(chat_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-        (chat_id, kind, json.dumps(payload, ensure_ascii=False), to_db(now)),
-    )
-    return cur.lastrowid or 0
-
-
-def _outbox(row: sqlite3.Row) -> OutboxItem:
-    return OutboxItem(
-        id=row["id"],
-        chat_id=row["chat_id"],
-        kind=row["kind"],
-        payload=json.loads(row["payload"]),
-        created_at=_must(row["created_at"]),
-        not_before=from_db(row["not_before"]),
-        attempts=row["attempts"],
-        state=row["state"],
-    )
-
-
-async def list_pending_outbox(conn: Connection, limit: int = 500) -> list[OutboxItem]:
-    """Undelivered notifications in the order they were queued."""
-    rows = await _all(
-        conn,
-        "SELECT id, chat_id, kind, payload, created_at, not_before, attempts, state FROM outbox "
-        "WHERE state = 'pending' ORDER BY id LIMIT ?",
-        (limit,),
-    )
-    return [_outbox(r) for r in rows]
-
-
-async def list_outbox_chats(conn: Connection, now: datetime) -> list[tuple[int, datetime | None]]:
-    """Chats with undelivered notifications, each with when the next may go out (None: now)."""
-    rows = await _all(
-        conn,
-        "SELECT chat_id, MIN(CASE WHEN not_before IS NULL OR not_before <= ? THEN '' "
-        "ELSE not_before END) FROM outbox WHERE state = 'pending' GROUP BY chat_id",
-        (to_db(now),),
-    )
-    return [(r[0], from_db(r[1] or None)) for r in rows]
-
-
-async def mark_outbox_sent(
-    conn: Connection, ids: Sequence[int], now: datetime, message_id: int | None
-) -> None:
-    """Delivered: never sent again."""
-    await conn.executemany(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, "
-        "attempts = attempts + 1 WHERE id = ?",
-        [(to_db(now), message_id, i) for i in ids],
-    )
-
-
-async def mark_outbox_retry(
-    conn: Connection, ids: Sequence[int], not_before: datetime, error: str
-) -> None:
-    """A transient failure: try again later."""
-    await conn.executemany(
-        "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
-        [(to_db(not_before), error[:500], i) for i in ids],
-    )
-
-
-async def mark_outbox_failed(conn: Connection, ids: Sequence[int], error: str) -> None:
-    """A permanent failure (e.g. 403 on a direct message): kept for the record, not retried."""
-    await conn.executemany(
-        "UPDATE outbox SET attempts = attempts + 1, state = 'failed', error = ? WHERE id = ?",
-        [(error[:500], i) for i in ids],
-    )
-
-
-async def count_outbox(conn: Connection) -> dict[str, int]:
-    """Outbox rows by state (for tests and the benchmark)."""
-    rows = await _all(conn, "SELECT state, COUNT(*) FROM outbox GROUP BY state")
-    return {r[0]: r[1] for r in rows}
-
-
 async def count_reports_between(
     conn: Connection, since: datetime | None, until: datetime | None = None
 ) -> int:
@@ -677,13 +570,6 @@ async def count_reports_between(
         args.append(to_db(until))
     rows = await _all_long(conn, sql, args)
     return int(rows[0][0])
-
-
-async def move_outbox_chat(conn: Connection, old_id: int, new_id: int) -> None:
-    """A group became a supergroup: its undelivered notifications go to the new id."""
-    await conn.execute(
-        "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", (new_id, old_id)
-    )
 
 
 async def list_tickets_by_ids(conn: Connection, ids: Sequence[int]) -> list[Ticket]:

@@ -17,7 +17,7 @@ from bot.clock import SystemClock
 from bot.domain.links import normalise_link
 from bot.domain.tickets import Outcome
 from bot.services import Intake
-from tests.e2e.harness import ANDI, CHAT, RINA, ROSTER, make_roster
+from tests.e2e.harness import ANDI, CHAT, RINA, ROSTER
 from tests.test_services import config
 
 GOOD_ROSTER = (
@@ -123,7 +123,7 @@ async def _fill(db_path: Path) -> None:
 
     db = await Database.open(db_path)
     try:
-        svc = Services(db, SystemClock(), make_roster(), config())
+        svc = Services(db, SystemClock(), config())
         for n, link in enumerate(("t.me/hoax_id/1", "t.me/hoax_id/2", "t.me/+AbCdEf123456")):
             parsed = normalise_link(link)
             assert parsed is not None
@@ -167,7 +167,7 @@ def test_export_json_and_csv(tmp_path: Path) -> None:
     assert records[1]["status"] == "removed" and records[1]["urgent"] is True
     assert records[2]["status"] == "rejected"
     assert [e["kind"] for e in first["events"]] == ["created", "acknowledged", "removed"]
-    assert all(set(e) == {"at", "actor_id", "kind", "detail"} for e in first["events"])
+    assert all(set(e) == {"at", "actor_id", "kind", "detail", "data"} for e in first["events"])
 
     as_csv = run_cli(tmp_path, "export", "--format", "csv", LIAISON_DATABASE=str(db_path))
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))

@@ -18,9 +18,11 @@ import pytest
 from bot.clock import FakeClock
 from bot.domain.links import normalise_link
 from bot.domain.roster import Roster
-from bot.domain.tickets import EscalationPolicy, Outcome
-from bot.services import EvidenceIn, Intake, ServiceConfig, Services
+from bot.domain.tickets import Outcome, standard_policy
+from bot.notices import to_payload
+from bot.services import Desk, EvidenceIn, Intake, Services
 from bot.services.schedule import DIGEST, HANDOFF, PURGE
+from storage import outbox
 from storage import repository as repo
 from storage.db import Database
 from tests.e2e.harness import ANDI, BUDI, CHAT, RINA, SUP_CHAT, make_roster
@@ -28,7 +30,7 @@ from tests.e2e.harness import ANDI, BUDI, CHAT, RINA, SUP_CHAT, make_roster
 JAKARTA = ZoneInfo("Asia/Jakarta")  # UTC+7: a digest at 08:00 local is 01:00 UTC
 DAY = timedelta(days=1)
 SLOT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # the digest of 23 November, 08:00 local
-POLICY = EscalationPolicy(
+POLICY = standard_policy(
     timedelta(minutes=15), timedelta(hours=4), timedelta(hours=1), timedelta(hours=1)
 )
 # shifts of 8 h from 00:00 UTC: Andi 00-08, Budi 08-16, Andi 16-24, ...
@@ -47,8 +49,8 @@ class Bot:
     async def start(self) -> Services:
         await self.stop()
         self.db = await Database.open(self.path)
-        config = ServiceConfig(CHAT, SUP_CHAT, POLICY, JAKARTA, "en", digest_at=time(8, 0))
-        self.svc = Services(self.db, self.clock, self.roster, config)
+        desk = Desk(CHAT, SUP_CHAT, self.roster, POLICY, JAKARTA, "en", digest_at=time(8, 0))
+        self.svc = Services(self.db, self.clock, desk)
         return self.svc
 
     async def stop(self) -> None:
@@ -59,8 +61,8 @@ class Bot:
     async def said(self, key: str) -> list[dict[str, Any]]:
         assert self.db is not None
         async with self.db.read() as conn:
-            items = await repo.list_pending_outbox(conn)
-        return [i.payload["args"] for i in items if i.payload.get("key") == key]
+            items = await outbox.list_pending_outbox(conn)
+        return [to_payload(i.notice) for i in items if i.notice and i.kind == key]
 
     async def marker(self, key: str) -> str | None:
         assert self.db is not None
@@ -132,7 +134,7 @@ async def test_restart_after_missed_digests_catches_up_once_for_the_latest(bot: 
 
 async def test_digest_off_neither_posts_nor_schedules(bot: Bot) -> None:
     svc = await bot.start()
-    svc.config = dataclasses.replace(svc.config, digest_at=None)
+    svc.desk = dataclasses.replace(svc.desk, digest_at=None)
     assert not await svc.digest_if_due(bot.clock.now())
     assert svc.next_digest(bot.clock.now()) is None
     assert await bot.marker(DIGEST) is None
@@ -152,7 +154,7 @@ async def test_handoff_at_a_boundary_once_and_none_for_the_shift_running_at_firs
     assert await svc.handoff_if_due(bot.clock.now())
     assert not await svc.handoff_if_due(bot.clock.advance(timedelta(hours=1)))
     [handoff] = await bot.said("handoff")
-    assert (handoff["from"], handoff["to"]) == (ANDI, BUDI)
+    assert (handoff["from_id"], handoff["to_id"]) == (ANDI, BUDI)
     assert handoff["until"] == (BOUNDARY + timedelta(hours=8)).isoformat()
 
 
@@ -175,7 +177,7 @@ async def test_restart_after_missed_boundaries_hands_off_once_for_the_latest(bot
     assert await svc.handoff_if_due(bot.clock.now())
     assert not await svc.handoff_if_due(bot.clock.now())
     [handoff] = await bot.said("handoff")
-    assert (handoff["from"], handoff["to"]) == (BUDI, ANDI)  # the 16:00 hand-off
+    assert (handoff["from_id"], handoff["to_id"]) == (BUDI, ANDI)  # the 16:00 hand-off
     assert await bot.marker(HANDOFF) == (BOUNDARY + timedelta(hours=8)).isoformat()
 
 

@@ -12,20 +12,22 @@ import pytest
 from bot.clock import FakeClock
 from bot.domain.links import normalise_link
 from bot.domain.roster import Roster
-from bot.domain.tickets import EscalationPolicy, Outcome
-from bot.services import Intake, ServiceConfig, Services
+from bot.domain.tickets import Outcome, standard_policy
+from bot.services import Desk, Intake, Services
+from storage import outbox as outbox_rows
 from storage import repository as repo
 from storage.db import Database
 from tests.e2e.harness import ANDI, BUDI, CHAT, RINA, SARI, SUP_CHAT, make_roster
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-POLICY = EscalationPolicy(
+POLICY = standard_policy(
     timedelta(minutes=15), timedelta(hours=4), timedelta(hours=1), timedelta(hours=1)
 )
 
 
-def config() -> ServiceConfig:
-    return ServiceConfig(CHAT, SUP_CHAT, POLICY, ZoneInfo("Asia/Jakarta"), "en", digest_at=None)
+def config(roster: Roster | None = None) -> Desk:
+    zone = ZoneInfo("Asia/Jakarta")
+    return Desk(CHAT, SUP_CHAT, roster or make_roster(), POLICY, zone, "en", digest_at=None)
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def services(db: Database, clock: FakeClock, roster: Roster | None = None) -> Services:
-    return Services(db, clock, roster or make_roster(), config())
+    return Services(db, clock, config(roster))
 
 
 def intake(link: str, message_id: int = 10, *, urgent: bool = False) -> Intake:
@@ -45,10 +47,10 @@ def intake(link: str, message_id: int = 10, *, urgent: bool = False) -> Intake:
     return Intake(CHAT, message_id, RINA, [parsed], urgent=urgent)
 
 
-async def outbox(db: Database) -> list[tuple[int, str, str]]:
+async def outbox(db: Database) -> list[tuple[int, str]]:
     async with db.read() as conn:
-        items = await repo.list_pending_outbox(conn)
-    return [(i.chat_id, i.kind, i.payload.get("key", "")) for i in items]
+        items = await outbox_rows.list_pending_outbox(conn)
+    return [(i.chat_id, i.kind) for i in items]
 
 
 async def events(db: Database, ticket_id: int) -> list[str]:
@@ -65,12 +67,12 @@ async def test_each_step_fires_exactly_once(db: Database) -> None:
     clock.advance(timedelta(minutes=15))
     assert await svc.escalate_due() == 1
     assert await svc.escalate_due() == 0
-    reminders = [o for o in await outbox(db) if o[2] == "ack_reminder"]
-    assert reminders == [(CHAT, "say", "ack_reminder")]
+    reminders = [o for o in await outbox(db) if o[1] == "ack_reminder"]
+    assert reminders == [(CHAT, "ack_reminder")]
     clock.advance(timedelta(hours=3, minutes=45))
     assert await svc.escalate_due() == 1
     assert await svc.escalate_due() == 0
-    assert (SUP_CHAT, "say", "overdue") in await outbox(db)
+    assert (SUP_CHAT, "overdue") in await outbox(db)
     clock.advance(timedelta(hours=1))
     assert await svc.escalate_due() == 1
     assert [e for e in await events(db, 1) if e.startswith("escalated")] == [
@@ -114,8 +116,8 @@ async def test_steps_missed_while_down_fire_once_after_restart(
         assert await again.escalate_due() == 0
     finally:
         await reopened.close()
-    overdue = [o for o in await outbox(db) if o[2] == "overdue"]
-    assert overdue == [(SUP_CHAT, "say", "overdue")]  # grouped: one message for all three
+    overdue = [o for o in await outbox(db) if o[1] == "overdue"]
+    assert overdue == [(SUP_CHAT, "overdue")]  # grouped: one message for all three
 
 
 async def test_clarification_pauses_and_moves_the_deadline(db: Database) -> None:
@@ -159,14 +161,14 @@ async def test_urgent_goes_to_supervisors_after_one_hour(db: Database) -> None:
     assert await svc.escalate_due() == 1
     clock.advance(timedelta(minutes=1))
     assert await svc.escalate_due() == 1
-    assert (SUP_CHAT, "say", "overdue") in await outbox(db)
+    assert (SUP_CHAT, "overdue") in await outbox(db)
 
 
 async def test_nobody_on_call_goes_straight_to_supervisors(db: Database) -> None:
     clock = FakeClock(T0)
     svc = services(db, clock, make_roster(order="[]"))
     await svc.report(intake("t.me/propaganda/6"))
-    assert (SUP_CHAT, "say", "no_oncall") in await outbox(db)
+    assert (SUP_CHAT, "no_oncall") in await outbox(db)
     assert "escalated:nobody on call: supervisors" in await events(db, 1)
 
 
@@ -196,7 +198,7 @@ async def test_handoff_posts_once_per_shift_change(db: Database) -> None:
     clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     assert await svc.handoff_if_due(clock.now())
     assert not await svc.handoff_if_due(clock.now())
-    assert (CHAT, "say", "handoff") in await outbox(db)
+    assert (CHAT, "handoff") in await outbox(db)
 
 
 async def test_evidence_purged_after_retention_keeps_the_ticket(db: Database) -> None:

@@ -246,7 +246,7 @@ async def test_a_new_link_finds_the_closed_ticket_of_the_same_content_by_index(
     try:
         async with database.read() as conn:
             await conn.raw.set_trace_callback(statements.append)
-            assert await repo.find_last_closed_by_key(conn, "name/1") is None
+            assert await repo.find_latest_by_key(conn, "name/1") is None
             await conn.raw.set_trace_callback(None)
             [sql] = statements
             plan = await conn.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}")

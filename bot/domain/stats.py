@@ -18,8 +18,8 @@ Definitions:
   out. Urgent and normal tickets are also counted apart.
 - Overdue now: open tickets past their deadline (pauses move it) at `now`; the oldest is
   the one furthest past its deadline.
-- Escalations: `escalated` events by step: ack reminder, overdue, overdue repeat, and
-  "nobody on call" (new tickets sent straight to supervisors).
+- Escalations: `escalated` events by their reason: ack reminder, overdue, overdue repeat,
+  "nobody on call" and "on call not reachable" (new tickets sent straight to supervisors).
 - Reopened: tickets with a `reopened` event (`/reopen`, or a new ticket for content whose
   earlier ticket was closed).
 - Daily: per local calendar day, the tickets created that day, and the median time to
@@ -29,19 +29,26 @@ Definitions:
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.domain.events import (
+    ClarificationAsked,
+    Clarified,
+    Escalated,
+    Escalation,
+    Event,
+    Rejected,
+    Removed,
+    Reopened,
+)
 from bot.domain.tickets import (
     EscalationPolicy,
     Outcome,
     Status,
-    StepKind,
     Ticket,
     effective_deadline,
     is_overdue,
@@ -50,7 +57,6 @@ from bot.domain.tickets import (
 
 __all__ = [
     "Day",
-    "Entry",
     "Escalations",
     "History",
     "Overdue",
@@ -67,10 +73,6 @@ __all__ = [
     "time_to_close",
 ]
 
-PAUSE_START = "clarification"
-PAUSE_ENDS = frozenset({"clarified", "removed", "rejected"})
-NOBODY_ON_CALL = "nobody on call"
-_STEP = re.compile(r"step \d+: (\w+)")
 _ZERO = timedelta(0)
 _MICRO = timedelta(microseconds=1)
 
@@ -78,20 +80,12 @@ _MICRO = timedelta(microseconds=1)
 # ---- input ---------------------------------------------------------------------------------
 
 
-class Entry(NamedTuple):
-    """One line of a ticket's history: (at, kind, detail); a plain tuple works too."""
-
-    at: datetime
-    kind: str
-    detail: str
-
-
 @dataclass(frozen=True, slots=True)
 class History:
     """A ticket as it stands now, with its events."""
 
     ticket: Ticket
-    events: Sequence[tuple[datetime, str, str]]
+    events: Sequence[Event]
 
 
 # ---- output --------------------------------------------------------------------------------
@@ -145,11 +139,18 @@ class Escalations:
     overdue: int = 0
     overdue_repeat: int = 0
     nobody_on_call: int = 0
+    unreachable: int = 0  # new tickets whose on-call moderator could not be reached
 
     @property
     def total(self) -> int:
         """Every step together."""
-        return self.ack_reminder + self.overdue + self.overdue_repeat + self.nobody_on_call
+        return (
+            self.ack_reminder
+            + self.overdue
+            + self.overdue_repeat
+            + self.nobody_on_call
+            + self.unreachable
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,13 +220,13 @@ def _spread(values: Sequence[timedelta]) -> Spread:
     return Spread(len(values), median(values), p90(values))
 
 
-def _entries(history: History) -> list[Entry]:
-    return sorted((Entry(*e) for e in history.events), key=lambda e: e.at)
+def _entries(history: History) -> list[Event]:
+    return sorted(history.events, key=lambda e: e.at)
 
 
 def clock_start(history: History) -> datetime:
     """Creation, or the last `reopened` event's time."""
-    reopenings = [e.at for e in _entries(history) if e.kind == "reopened"]
+    reopenings = [e.at for e in _entries(history) if isinstance(e.fact, Reopened)]
     return max([history.ticket.created_at, *reopenings])
 
 
@@ -234,9 +235,9 @@ def pauses_of(history: History, now: datetime) -> list[tuple[datetime, datetime]
     intervals: list[tuple[datetime, datetime]] = []
     started: datetime | None = None
     for entry in _entries(history):
-        if entry.kind == PAUSE_START:
+        if isinstance(entry.fact, ClarificationAsked):
             started = started or entry.at  # a second question does not restart the pause
-        elif entry.kind in PAUSE_ENDS and started is not None:
+        elif isinstance(entry.fact, Clarified | Removed | Rejected) and started is not None:
             intervals.append((started, entry.at))
             started = None
     if started is not None:
@@ -274,20 +275,17 @@ def time_to_close(history: History, now: datetime) -> timedelta | None:
 
 
 def _escalations(histories: Iterable[History]) -> Escalations:
-    counts = dict.fromkeys((*(k.value for k in StepKind), NOBODY_ON_CALL), 0)
+    counts = dict.fromkeys(Escalation, 0)
     for history in histories:
-        for entry in _entries(history):
-            if entry.kind != "escalated":
-                continue
-            if entry.detail.startswith(NOBODY_ON_CALL):
-                counts[NOBODY_ON_CALL] += 1
-            elif (match := _STEP.match(entry.detail)) and match.group(1) in counts:
-                counts[match.group(1)] += 1
+        for entry in history.events:
+            if isinstance(entry.fact, Escalated):
+                counts[entry.fact.reason] += 1
     return Escalations(
-        ack_reminder=counts[StepKind.ACK_REMINDER.value],
-        overdue=counts[StepKind.OVERDUE.value],
-        overdue_repeat=counts[StepKind.REPEAT.value],
-        nobody_on_call=counts[NOBODY_ON_CALL],
+        ack_reminder=counts[Escalation.ACK_REMINDER],
+        overdue=counts[Escalation.OVERDUE],
+        overdue_repeat=counts[Escalation.OVERDUE_REPEAT],
+        nobody_on_call=counts[Escalation.NOBODY_ON_CALL],
+        unreachable=counts[Escalation.UNREACHABLE],
     )
 
 
@@ -376,6 +374,6 @@ def compute_stats(
         pauses=Pauses(len(pauses), sum(pauses, _ZERO), median(pauses)),
         overdue=_overdue(candidates.values(), policy, now),
         escalations=_escalations(histories),
-        reopened=sum(1 for h in histories if any(e.kind == "reopened" for e in _entries(h))),
+        reopened=sum(1 for h in histories if any(isinstance(e.fact, Reopened) for e in h.events)),
         daily=_daily(histories, closes, since, now, zone),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,9 +23,6 @@ class Status(StrEnum):
         return self in (Status.REMOVED, Status.REJECTED)
 
 
-OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.CLARIFICATION)
-
-
 class Outcome(StrEnum):
     """How content was actioned (for `/done`) or why not (`rejected`)."""
 
@@ -43,14 +41,46 @@ class StepKind(StrEnum):
     REPEAT = "overdue_repeat"  # supervisors again, every repeat interval
 
 
+NORMAL = "normal"  # the ticket class of a ticket nothing makes special
+URGENT = "urgent"  # `#urgent` in the report
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """The deadlines of one class of tickets: to acknowledge, to close, between repeats."""
+
+    ack: timedelta
+    resolve: timedelta
+    repeat: timedelta
+
+
 @dataclass(frozen=True, slots=True)
 class EscalationPolicy:
-    """Deadlines and repeat interval, all configurable."""
+    """The windows of each ticket class (`normal`, `urgent`, …): policy as data."""
 
-    ack: timedelta = timedelta(minutes=15)
-    resolve: timedelta = timedelta(hours=4)
-    urgent: timedelta = timedelta(hours=1)
-    repeat: timedelta = timedelta(hours=1)
+    classes: Mapping[str, Windows]
+
+    def windows(self, ticket: Ticket) -> Windows:
+        """The windows that apply to this ticket."""
+        return self.classes[ticket_class(ticket)]
+
+
+def standard_policy(
+    ack: timedelta = timedelta(minutes=15),
+    resolve: timedelta = timedelta(hours=4),
+    urgent: timedelta = timedelta(hours=1),
+    repeat: timedelta = timedelta(hours=1),
+) -> EscalationPolicy:
+    """The policy of the settings: one ack window and repeat, a resolve window for normal
+    tickets and a shorter one for urgent ones."""
+    return EscalationPolicy(
+        {NORMAL: Windows(ack, resolve, repeat), URGENT: Windows(ack, urgent, repeat)}
+    )
+
+
+def ticket_class(ticket: Ticket) -> str:
+    """Which of the policy's classes a ticket belongs to."""
+    return URGENT if ticket.urgent else NORMAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +129,12 @@ class Ticket:
 
 def resolve_window(ticket: Ticket, policy: EscalationPolicy) -> timedelta:
     """The time allowed to close this ticket."""
-    return policy.urgent if ticket.urgent else policy.resolve
+    return policy.windows(ticket).resolve
 
 
 def ack_due_at(ticket: Ticket, policy: EscalationPolicy) -> datetime:
     """When the ticket must be acknowledged by (pauses move it)."""
-    return ticket.clock_start_at + policy.ack + ticket.paused_total
+    return ticket.clock_start_at + policy.windows(ticket).ack + ticket.paused_total
 
 
 def deadline_at(ticket: Ticket, policy: EscalationPolicy) -> datetime:
@@ -116,7 +146,7 @@ def step_due_at(ticket: Ticket, policy: EscalationPolicy, number: int) -> dateti
     """Due instant of step `number` (1-based) for this ticket."""
     if number == 1:
         return ack_due_at(ticket, policy)
-    return deadline_at(ticket, policy) + policy.repeat * (number - 2)
+    return deadline_at(ticket, policy) + policy.windows(ticket).repeat * (number - 2)
 
 
 def _step(ticket: Ticket, policy: EscalationPolicy, number: int) -> Step:
@@ -171,8 +201,3 @@ def _current_pause(ticket: Ticket, now: datetime) -> timedelta:
 def effective_deadline(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> datetime:
     """Deadline as it stands now, counting a pause still running."""
     return deadline_at(ticket, policy) + _current_pause(ticket, now)
-
-
-def sort_key_by_deadline(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> datetime:
-    """Most urgent deadline first."""
-    return effective_deadline(ticket, policy, now)

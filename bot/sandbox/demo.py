@@ -20,10 +20,12 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.app import LiaisonApp, Runtime, build_application, serve
+from bot.app import Runtime, build_application, serve
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.domain.roster import Roster, parse_roster
+from bot.context import LiaisonApp
+from bot.domain.roster import Roster
+from bot.roster_file import parse_roster
 from bot.sandbox.server import Sandbox, SentMessage, parse_html
 from bot.sender import Limits
 

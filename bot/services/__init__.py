@@ -9,6 +9,9 @@ joins them. The records they take and return are in records.py.
 
 from __future__ import annotations
 
+from bot.domain.desk import Desk
+from bot.domain.roster import Role
+from bot.notices import Feedback
 from bot.services.chats import ChatsMixin
 from bot.services.escalation import EscalationMixin
 from bot.services.intake import IntakeMixin
@@ -17,29 +20,22 @@ from bot.services.queries import QueriesMixin
 from bot.services.records import (
     MAX_OVERRIDE,
     OUTCOME_WORDS,
-    RANK,
     EvidenceIn,
-    Feedback,
     Intake,
     IntakeResult,
-    Role,
-    ServiceConfig,
-    today_local,
 )
 from bot.services.schedule import ScheduleMixin
 
 __all__ = [
     "MAX_OVERRIDE",
     "OUTCOME_WORDS",
-    "RANK",
+    "Desk",
     "EvidenceIn",
     "Feedback",
     "Intake",
     "IntakeResult",
     "Role",
-    "ServiceConfig",
     "Services",
-    "today_local",
 ]
 
 

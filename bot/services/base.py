@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.clock import Clock
-from bot.domain.roster import Override, Roster, on_call_at
+from bot.domain.desk import Desk
+from bot.domain.events import Escalated, Escalation, Fact, new_event
+from bot.domain.roster import Override, Role, Roster, on_call_at
 from bot.domain.tickets import Ticket, next_due_at
-from bot.services.records import RANK, Feedback, Role, ServiceConfig
+from bot.notices import Answer, DmNew, Feedback, NoOnCall, Notice, OnCallUnreachable, Refresh
+from storage import outbox
 from storage import repository as repo
 from storage.db import Connection, Database
 
@@ -21,20 +23,23 @@ class ServicesBase:
         self,
         db: Database,
         clock: Clock,
-        roster: Roster,
-        config: ServiceConfig,
+        desk: Desk,
         *,
         on_outbox: Callable[[], None] = lambda: None,
         on_schedule: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.clock = clock
-        self.roster = roster
-        self.config = config
+        self.desk = desk
         self._on_outbox = on_outbox
         self._on_schedule = on_schedule
         self.started_at = clock.now()
         self.migrated: dict[int, int] = {}  # new chat id -> the configured id it replaces
+
+    @property
+    def roster(self) -> Roster:
+        """Who works the desk."""
+        return self.desk.roster
 
     def set_listeners(
         self, on_outbox: Callable[[], None], on_schedule: Callable[[], None]
@@ -58,6 +63,11 @@ class ServicesBase:
             return Role.MODERATOR
         return Role.REPORTER if in_liaison_chat else Role.STRANGER
 
+    @property
+    def supervisor_ids(self) -> tuple[int, ...]:
+        """Who receives escalations."""
+        return tuple(p.telegram_id for p in self.roster.supervisors)
+
     def is_rostered(self, user_id: int) -> bool:
         """True for people listed in the roster."""
         return self.roster.find_by_id(user_id) is not None
@@ -79,18 +89,18 @@ class ServicesBase:
         actor: int,
         ticket_ids: Sequence[int],
         needed: Role,
-        action: Callable[[Connection, int, Ticket, datetime], Any],
+        action: Callable[[Connection, int, Ticket, datetime], Awaitable[Feedback]],
     ) -> list[Feedback]:
         """Run an action on each ticket in one transaction, after the role check."""
-        if RANK[self.role_of(actor)] < RANK[needed]:
-            return [Feedback("refused", {})]
+        if not self.role_of(actor).covers(needed):
+            return [Feedback(Answer.REFUSED)]
         now = self.clock.now()
         out: list[Feedback] = []
         async with self.db.transaction() as conn:
             for tid in dict.fromkeys(ticket_ids):
                 t = await repo.find_ticket(conn, tid)
                 if t is None:
-                    out.append(Feedback("unknown_ticket", {"id": tid}))
+                    out.append(Feedback(Answer.UNKNOWN_TICKET, tid))
                     continue
                 out.append(await action(conn, actor, t, now))
         if any(f.changed for f in out):
@@ -102,62 +112,36 @@ class ServicesBase:
         conn: Connection,
         t: Ticket,
         actor: int | None,
-        kind: str,
-        detail: str,
+        fact: Fact,
         now: datetime,
     ) -> None:
         """Persist a ticket change, its event, and a refresh of every card showing it."""
-        await repo.save_ticket(conn, t, next_due_at(t, self.config.policy))
-        await repo.add_event(conn, t.id, now, actor, kind, detail)
-        for chat_id, message_id in await repo.list_card_messages(conn, t.id):
-            await repo.add_outbox(conn, chat_id, "refresh", {"message_id": message_id}, now)
+        await repo.save_ticket(conn, t, next_due_at(t, self.desk.policy))
+        await repo.add_events(conn, [new_event(t.id, now, actor, fact)])
+        await self._refresh_cards(conn, t.id, now)
 
-    async def _say(
-        self,
-        conn: Connection,
-        chat_id: int,
-        key: str,
-        now: datetime,
-        args: dict[str, Any],
-        reply_to: int | None = None,
-        *,
-        track: str | None = None,
-    ) -> None:
-        payload: dict[str, Any] = {"key": key, "args": args}
-        if reply_to is not None:
-            payload["reply_to"] = reply_to
-        if track is not None:
-            payload["track"] = track
-        await repo.add_outbox(conn, chat_id, "say", payload, now)
+    async def _refresh_cards(self, conn: Connection, ticket_id: int, now: datetime) -> None:
+        """Every card that shows this ticket is edited to show it as it is now."""
+        cards = await repo.list_card_messages(conn, ticket_id)
+        await outbox.add_outbox_many(
+            conn, [(chat_id, Refresh(message_id=message_id)) for chat_id, message_id in cards], now
+        )
 
-    async def say(
-        self,
-        chat_id: int,
-        key: str,
-        args: dict[str, Any] | None = None,
-        reply_to: int | None = None,
-    ) -> None:
-        """Queue a rendered reply (usage hints, refusals, lists) through the outbox."""
+    async def _say(self, conn: Connection, chat_id: int, notice: Notice, now: datetime) -> None:
+        await outbox.add_outbox(conn, chat_id, notice, now)
+
+    async def say(self, chat_id: int, notice: Notice) -> None:
+        """Queue a reply (usage hints, refusals, lists) through the outbox."""
         async with self.db.transaction() as conn:
-            await self._say(conn, chat_id, key, self.clock.now(), args or {}, reply_to)
+            await self._say(conn, chat_id, notice, self.clock.now())
         self._on_outbox()
 
-    async def _notify_supervisors(
-        self,
-        conn: Connection,
-        key: str,
-        ids: list[int],
-        now: datetime,
-        args: dict[str, Any],
-    ) -> None:
-        supervisors = [p.telegram_id for p in self.roster.supervisors]
-        body = {"tickets": ids, "people": supervisors, **args}
-        target = self.config.supervisor_chat_id or self.config.chat_id
-        await self._say(conn, target, key, now, body)
+    async def _notify_supervisors(self, conn: Connection, notice: Notice, now: datetime) -> None:
+        """The supervisor chat (or the liaison chat) and each supervisor's direct messages."""
+        target = self.desk.supervisor_chat_id or self.desk.chat_id
         dm_open = await repo.list_dm_open(conn)
-        for person_id in supervisors:
-            if person_id in dm_open:
-                await self._say(conn, person_id, key, now, body)
+        chats = [target, *(p for p in self.supervisor_ids if p in dm_open)]
+        await outbox.add_outbox_many(conn, [(chat, notice) for chat in chats], now)
 
     async def _page_on_call(
         self,
@@ -168,22 +152,23 @@ class ServicesBase:
     ) -> None:
         """New tickets: the card mentions the on-call person; DM them; nobody -> supervisors."""
         duty = on_call_at(self.roster, overrides, now)
+        supervisors = self.supervisor_ids
+        tickets = tuple(ticket_ids)
         if duty is None:
-            for tid in ticket_ids:
-                await repo.add_event(
-                    conn, tid, now, None, "escalated", "nobody on call: supervisors"
-                )
-            await self._notify_supervisors(conn, "no_oncall", ticket_ids, now, {})
+            fact = Escalated(reason=Escalation.NOBODY_ON_CALL, recipients=supervisors)
+            await repo.add_events(conn, [new_event(t, now, None, fact) for t in ticket_ids])
+            await self._notify_supervisors(
+                conn, NoOnCall(tickets=tickets, people=supervisors), now
+            )
             return
         person = duty.person
         dm_open, in_chat = await repo.find_reach(conn, person.telegram_id)  # one row
         if dm_open:
-            await self._say(conn, person.telegram_id, "dm_new", now, {"tickets": ticket_ids})
+            await self._say(conn, person.telegram_id, DmNew(tickets=tickets), now)
         elif in_chat is False:  # left the chat: the card's mention does not reach them
-            for tid in ticket_ids:
-                await repo.add_event(
-                    conn, tid, now, None, "escalated", f"{person.name} not reachable: supervisors"
-                )
-            await self._notify_supervisors(
-                conn, "oncall_unreachable", ticket_ids, now, {"name": person.name}
+            fact = Escalated(
+                reason=Escalation.UNREACHABLE, person=person.name, recipients=supervisors
             )
+            await repo.add_events(conn, [new_event(t, now, None, fact) for t in ticket_ids])
+            unreachable = OnCallUnreachable(tickets=tickets, name=person.name, people=supervisors)
+            await self._notify_supervisors(conn, unreachable, now)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.roster import OnCall, Person, backup_at, on_call_at
+from bot.notices import ChatMigrated, Leave
 from bot.services.base import ServicesBase
 from storage import repository as repo
 
@@ -18,7 +19,7 @@ class ChatsMixin(ServicesBase):
 
     def chat_allowed(self, chat_id: int, chat_type: str, user_id: int | None) -> bool:
         """The bot serves the liaison chat, the supervisor chat and rostered people's DMs."""
-        if chat_id in (self.config.chat_id, self.config.supervisor_chat_id):
+        if chat_id in (self.desk.chat_id, self.desk.supervisor_chat_id):
             return True
         if chat_id in self.migrated:
             return True
@@ -35,10 +36,11 @@ class ChatsMixin(ServicesBase):
 
     def is_own_chat(self, chat_id: int | None) -> bool:
         """One of the configured chats."""
-        return chat_id is not None and chat_id in (
-            self.config.chat_id,
-            self.config.supervisor_chat_id,
-        )
+        return self.desk.is_own_chat(chat_id)
+
+    def is_liaison_chat(self, chat_id: int) -> bool:
+        """The liaison chat, under its configured id or the supergroup id it moved to."""
+        return chat_id == self.desk.chat_id or self.migrated.get(chat_id) == self.desk.chat_id
 
     async def chat_migrated(self, old_id: int, new_id: int) -> None:
         """A configured group became a supergroup: serve the new id and say how to configure it."""
@@ -47,15 +49,15 @@ class ChatsMixin(ServicesBase):
             "chat %s became supergroup %s: set LIAISON_%sCHAT_ID=%s and restart",
             old_id,
             new_id,
-            "SUPERVISOR_" if old_id == self.config.supervisor_chat_id else "",
+            "SUPERVISOR_" if old_id == self.desk.supervisor_chat_id else "",
             new_id,
         )
-        await self.say(new_id, "chat_migrated", {"new": new_id})
+        await self.say(new_id, ChatMigrated(new=new_id))
 
     async def leave(self, chat_id: int) -> None:
         """Say why, then leave a chat the bot does not serve."""
         async with self.db.transaction() as conn:
-            await repo.add_outbox(conn, chat_id, "leave", {}, self.clock.now())
+            await self._say(conn, chat_id, Leave(), self.clock.now())
         self._on_outbox()
 
     async def mark_dm(self, user_id: int, is_open: bool) -> None:

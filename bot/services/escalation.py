@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
+from bot.domain.events import Escalated, Escalation, new_event
 from bot.domain.roster import backup_at, on_call_at
-from bot.domain.tickets import StepKind, due_steps, next_due_at
+from bot.domain.tickets import Step, StepKind, due_steps, next_due_at
+from bot.notices import AckReminder, DmReminder, NoOnCall, OverdueAlert
 from bot.services.base import ServicesBase
+from storage import outbox
 from storage import repository as repo
 from storage.db import Connection
 
@@ -23,7 +26,7 @@ class EscalationMixin(ServicesBase):
     async def escalate_due(self) -> int:
         """Fire every escalation step due now, exactly once; returns how many fired."""
         now = self.clock.now()
-        policy = self.config.policy
+        policy = self.desk.policy
         reminders: list[int] = []
         overdue: list[int] = []
         fired = 0
@@ -32,46 +35,65 @@ class EscalationMixin(ServicesBase):
         if soonest is None or soonest > now:
             return 0  # the common case: nothing due, so no write transaction at all
         async with self.db.transaction() as conn:
+            overrides = await self.overrides(conn, now)
+            duty = on_call_at(self.roster, overrides, now)
+            backup = backup_at(self.roster, overrides, now)
+            on_call = tuple(p.telegram_id for p in (duty.person if duty else None, backup) if p)
+            supervisors = tuple(p.telegram_id for p in self.roster.supervisors)
             for t in await repo.list_due_tickets(conn, now):
                 steps = due_steps(t, policy, now)
                 if not steps:
                     await repo.save_ticket(conn, t, next_due_at(t, policy))
                     continue
-                for step in steps:
-                    detail = f"step {step.number}: {step.kind.value}"
-                    if step.kind is StepKind.REPEAT:
-                        detail += f", {int(step.overdue_by.total_seconds())}s past the deadline"
-                    await repo.add_event(conn, t.id, now, None, "escalated", detail)
+                await repo.add_events(
+                    conn,
+                    [
+                        new_event(t.id, now, None, _step_fact(step, on_call, supervisors))
+                        for step in steps
+                    ],
+                )
                 fired += len(steps)
                 last = steps[-1]
                 new = dataclasses.replace(t, esc_step=last.number, last_escalated_at=now)
                 await repo.save_ticket(conn, new, next_due_at(new, policy))
                 (reminders if last.kind is StepKind.ACK_REMINDER else overdue).append(t.id)
                 if last.kind is StepKind.OVERDUE:
-                    for chat_id, message_id in await repo.list_card_messages(conn, t.id):
-                        await repo.add_outbox(
-                            conn, chat_id, "refresh", {"message_id": message_id}, now
-                        )
+                    await self._refresh_cards(conn, t.id, now)
             if reminders:
-                await self._remind(conn, reminders, now)
+                await self._remind(conn, reminders, now, on_call)
             if overdue:
-                await self._notify_supervisors(conn, "overdue", overdue, now, {})
+                alert = OverdueAlert(tickets=tuple(overdue), people=supervisors)
+                await self._notify_supervisors(conn, alert, now)
         if fired:
             self._on_outbox()
         return fired
 
-    async def _remind(self, conn: Connection, ids: list[int], now: datetime) -> None:
-        overrides = await self.overrides(conn, now)
-        duty = on_call_at(self.roster, overrides, now)
-        backup = backup_at(self.roster, overrides, now)
-        people = [p.telegram_id for p in (duty.person if duty else None, backup) if p]
-        if not people:
-            await self._notify_supervisors(conn, "no_oncall", ids, now, {})
+    async def _remind(
+        self, conn: Connection, ids: list[int], now: datetime, on_call: tuple[int, ...]
+    ) -> None:
+        tickets = tuple(ids)
+        if not on_call:
+            await self._notify_supervisors(
+                conn, NoOnCall(tickets=tickets, people=self.supervisor_ids), now
+            )
             return
-        await self._say(
-            conn, self.config.chat_id, "ack_reminder", now, {"tickets": ids, "people": people}
-        )
+        reminder = AckReminder(tickets=tickets, people=on_call)
         dm_open = await repo.list_dm_open(conn)
-        for person_id in people:
-            if person_id in dm_open:
-                await self._say(conn, person_id, "dm_reminder", now, {"tickets": ids})
+        dms = [(p, DmReminder(tickets=tickets)) for p in on_call if p in dm_open]
+        await outbox.add_outbox_many(conn, [(self.desk.chat_id, reminder), *dms], now)
+
+
+def _step_fact(step: Step, on_call: tuple[int, ...], supervisors: tuple[int, ...]) -> Escalated:
+    """The event of one fired step: which step, how late, who is pinged."""
+    if step.kind is StepKind.ACK_REMINDER:
+        # nobody on call and no backup: the reminder goes to supervisors instead
+        return Escalated(
+            reason=Escalation.ACK_REMINDER, step=step.number, recipients=on_call or supervisors
+        )
+    repeat = step.kind is StepKind.REPEAT
+    return Escalated(
+        reason=Escalation.OVERDUE_REPEAT if repeat else Escalation.OVERDUE,
+        step=step.number,
+        overdue_seconds=int(step.overdue_by.total_seconds()) if repeat else None,
+        recipients=supervisors,
+    )

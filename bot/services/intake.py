@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.domain.events import Created, Duplicate, MadeUrgent, Reopened, new_event
 from bot.domain.links import Link
-from bot.domain.tickets import Ticket, next_due_at
+from bot.domain.tickets import Status, Ticket, next_due_at
+from bot.notices import Card, DuplicateReply, LinkHint
 from bot.services.base import ServicesBase
 from bot.services.records import Intake, IntakeResult
 from storage import repository as repo
@@ -23,9 +25,7 @@ class IntakeMixin(ServicesBase):
             if not intake.foreign_url:
                 return IntakeResult()
             async with self.db.transaction() as conn:
-                await self._say(
-                    conn, intake.chat_id, "hint_no_telegram_link", now, {}, intake.message_id
-                )
+                await self._say(conn, intake.chat_id, LinkHint(reply_to=intake.message_id), now)
             self._changed()
             return IntakeResult(hinted=True)
 
@@ -38,47 +38,61 @@ class IntakeMixin(ServicesBase):
                 ticket_id, created = await self._intake_one(conn, intake, link, now)
                 (new if created else dups).append(ticket_id)
             if new:
-                await repo.add_outbox(
-                    conn,
-                    intake.chat_id,
-                    "card",
-                    {"new": new, "dup": dups, "reply_to": intake.message_id},
-                    now,
-                )
+                card = Card(tickets=tuple(new), dup=tuple(dups), reply_to=intake.message_id)
+                await self._say(conn, intake.chat_id, card, now)
                 await self._page_on_call(conn, new, now, overrides)
             else:
-                await self._say(
-                    conn, intake.chat_id, "duplicate", now, {"tickets": dups}, intake.message_id
-                )
+                reply = DuplicateReply(tickets=tuple(dups), reply_to=intake.message_id)
+                await self._say(conn, intake.chat_id, reply, now)
         self._changed()
         return IntakeResult(tuple(new), tuple(dups))
 
     async def _intake_one(
         self, conn: Connection, intake: Intake, link: Link | None, now: datetime
     ) -> tuple[int, bool]:
+        previous: Ticket | None = None
         if link is not None:
-            existing = await repo.find_open_by_key(conn, link.key)
+            existing = await repo.find_latest_by_key(conn, link.key)
+            if existing is not None and existing.is_closed:
+                previous, existing = existing, None
             if existing is not None:
                 t = dataclasses.replace(existing, report_count=existing.report_count + 1)
-                await repo.save_ticket(conn, t, next_due_at(t, self.config.policy))
+                await repo.save_ticket(conn, t, next_due_at(t, self.desk.policy))
                 await repo.add_report(
                     conn, t.id, intake.chat_id, intake.message_id, intake.reporter_id, now
                 )
-                await repo.add_event(
-                    conn, t.id, now, intake.reporter_id, "duplicate", f"report {t.report_count}"
-                )
+                fact = Duplicate(report=t.report_count)
+                await repo.add_events(conn, [new_event(t.id, now, intake.reporter_id, fact)])
                 await self._add_evidence(conn, t.id, intake, now)
                 if intake.urgent and not t.urgent:
                     await self._make_urgent(conn, t, intake.reporter_id, now)
-                for chat_id, message_id in await repo.list_card_messages(conn, t.id):
-                    await repo.add_outbox(
-                        conn, chat_id, "refresh", {"message_id": message_id}, now
-                    )
+                await self._refresh_cards(conn, t.id, now)
                 return t.id, False
-            previous = await repo.find_last_closed_by_key(conn, link.key)
-        else:
-            previous = None
-        policy = self.config.policy
+        policy = self.desk.policy
+        fresh = Ticket(
+            id=0,
+            link=link.canonical if link else None,
+            link_key=link.key if link else None,
+            channel=link.channel if link else None,
+            status=Status.OPEN,
+            urgent=intake.urgent,
+            reporter_id=intake.reporter_id,
+            chat_id=intake.chat_id,
+            report_message_id=intake.message_id,
+            assignee_id=None,
+            report_count=1,
+            created_at=now,
+            clock_start_at=now,
+            acknowledged_at=None,
+            closed_at=None,
+            outcome=None,
+            reopened_from=previous.id if previous else None,
+            paused_at=None,
+            paused_total=timedelta(0),
+            esc_step=0,
+            last_escalated_at=None,
+            card_message_id=None,
+        )
         ticket_id = await repo.add_ticket(
             conn,
             link=link.canonical if link else None,
@@ -89,29 +103,23 @@ class IntakeMixin(ServicesBase):
             chat_id=intake.chat_id,
             report_message_id=intake.message_id,
             now=now,
-            reopened_from=previous.id if previous else None,
-            next_due_at=None,
+            reopened_from=fresh.reopened_from,
+            next_due_at=next_due_at(fresh, policy),  # decided here: no read back
         )
         await repo.add_report(
             conn, ticket_id, intake.chat_id, intake.message_id, intake.reporter_id, now
         )
-        detail = link.canonical if link else f"forwarded message {intake.message_id}"
-        if intake.urgent:
-            detail += " (urgent)"
-        await repo.add_event(conn, ticket_id, now, intake.reporter_id, "created", detail)
+        created = Created(
+            link=link.canonical if link else None,
+            forwarded_message_id=None if link else intake.message_id,
+            urgent=intake.urgent,
+        )
+        events = [new_event(ticket_id, now, intake.reporter_id, created)]
         if previous is not None:
-            await repo.add_event(
-                conn,
-                ticket_id,
-                now,
-                intake.reporter_id,
-                "reopened",
-                f"content back: #{previous.id}",
-            )
+            back = Reopened(previous=previous.id)
+            events.append(new_event(ticket_id, now, intake.reporter_id, back))
+        await repo.add_events(conn, events)
         await self._add_evidence(conn, ticket_id, intake, now)
-        # the real next step comes from the domain, not from the guess above
-        t = await repo.get_ticket(conn, ticket_id)
-        await repo.save_ticket(conn, t, next_due_at(t, policy))
         return ticket_id, True
 
     async def _add_evidence(
@@ -134,5 +142,5 @@ class IntakeMixin(ServicesBase):
 
     async def _make_urgent(self, conn: Connection, t: Ticket, actor: int, now: datetime) -> None:
         t = dataclasses.replace(t, urgent=True)
-        await repo.save_ticket(conn, t, next_due_at(t, self.config.policy))
-        await repo.add_event(conn, t.id, now, actor, "urgent", "marked urgent by a later report")
+        await repo.save_ticket(conn, t, next_due_at(t, self.desk.policy))
+        await repo.add_events(conn, [new_event(t.id, now, actor, MadeUrgent())])

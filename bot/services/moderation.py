@@ -6,11 +6,32 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.domain.roster import Override
+from bot.domain.events import (
+    Acknowledged,
+    Assigned,
+    ClarificationAsked,
+    Clarified,
+    Note,
+    Rejected,
+    Removed,
+    Reopened,
+    new_event,
+)
+from bot.domain.roster import Override, Role
 from bot.domain.roster import shift_at as roster_shift_at
 from bot.domain.tickets import Outcome, Status, Ticket
+from bot.notices import (
+    Answer,
+    AssignedPing,
+    Card,
+    ClarifiedNotice,
+    ClarifyQuestion,
+    ClosedNotice,
+    DmAssigned,
+    Feedback,
+)
 from bot.services.base import ServicesBase
-from bot.services.records import MAX_OVERRIDE, RANK, Feedback, Role
+from bot.services.records import MAX_OVERRIDE
 from storage import repository as repo
 from storage.db import Connection
 
@@ -24,17 +45,17 @@ class ModerationMixin(ServicesBase):
 
     async def _ack_one(self, conn: Connection, actor: int, t: Ticket, now: datetime) -> Feedback:
         if t.is_closed:
-            return Feedback("already_closed", {"id": t.id, "status": t.status.value})
+            return Feedback(Answer.ALREADY_CLOSED, t.id)
         if t.status is Status.ACKNOWLEDGED and t.assignee_id == actor:
-            return Feedback("already_acked", {"id": t.id})
+            return Feedback(Answer.ALREADY_ACKED, t.id)
         new = dataclasses.replace(
             t,
             status=Status.ACKNOWLEDGED if t.status is Status.OPEN else t.status,
             acknowledged_at=t.acknowledged_at or now,
             assignee_id=actor,
         )
-        await self._save(conn, new, actor, "acknowledged", "", now)
-        return Feedback("acked", {"id": t.id}, changed=True)
+        await self._save(conn, new, actor, Acknowledged(), now)
+        return Feedback(Answer.ACKED, t.id, changed=True)
 
     async def close(
         self, actor: int, ticket_ids: Sequence[int], outcome: Outcome, note: str = ""
@@ -46,7 +67,7 @@ class ModerationMixin(ServicesBase):
             if outcome is Outcome.BANNED and t.channel and fb.changed:
                 for other in await repo.list_open_in_channel(conn, t.channel):
                     await self._close_one(
-                        conn, a, other, now, Status.REMOVED, outcome, f"channel banned (#{t.id})"
+                        conn, a, other, now, Status.REMOVED, outcome, "", banned_with=t.id
                     )
             return fb
 
@@ -71,9 +92,11 @@ class ModerationMixin(ServicesBase):
         status: Status,
         outcome: Outcome,
         note: str,
+        *,
+        banned_with: int | None = None,
     ) -> Feedback:
         if t.is_closed:
-            return Feedback("already_closed", {"id": t.id, "status": t.status.value})
+            return Feedback(Answer.ALREADY_CLOSED, t.id)
         paused = now - t.paused_at if t.paused_at else timedelta(0)
         new = dataclasses.replace(
             t,
@@ -85,18 +108,23 @@ class ModerationMixin(ServicesBase):
             paused_at=None,
             paused_total=t.paused_total + paused,
         )
-        kind = "rejected" if status is Status.REJECTED else "removed"
-        detail = outcome.value + (f": {note}" if note else "")
-        await self._save(conn, new, actor, kind, detail, now)
-        await self._say(
-            conn,
-            t.chat_id,
-            "closed_notice",
-            now,
-            {"tickets": [t.id], "status": status.value, "outcome": outcome.value, "note": note},
-            t.report_message_id,
+        fact = (
+            Rejected(reason=note)
+            if status is Status.REJECTED
+            else Removed(outcome=outcome.value, note=note, banned_with=banned_with)
         )
-        return Feedback("closed", {"id": t.id, "status": status.value}, True, t.chat_id)
+        await self._save(conn, new, actor, fact, now)
+        if banned_with is not None:
+            note = f"channel banned (#{banned_with})"
+        notice = ClosedNotice(
+            tickets=(t.id,),
+            status=status.value,
+            outcome=outcome.value,
+            note=note,
+            reply_to=t.report_message_id,
+        )
+        await self._say(conn, t.chat_id, notice, now)
+        return Feedback(Answer.CLOSED, t.id, changed=True, shown_in=t.chat_id)
 
     async def note(self, actor: int, ticket_id: int, text: str) -> list[Feedback]:
         """Add a note; a note by the reporter also answers a pending clarification."""
@@ -104,8 +132,8 @@ class ModerationMixin(ServicesBase):
         async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             if t.status is Status.CLARIFICATION and a == t.reporter_id:
                 return await self._answer_clarification(conn, a, t, now, text)
-            await repo.add_event(conn, t.id, now, a, "note", text)
-            return Feedback("noted", {"id": t.id}, changed=True)
+            await repo.add_events(conn, [new_event(t.id, now, a, Note(text=text))])
+            return Feedback(Answer.NOTED, t.id, changed=True)
 
         return await self._each(actor, [ticket_id], Role.REPORTER, one)
 
@@ -114,24 +142,22 @@ class ModerationMixin(ServicesBase):
 
         async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             if t.is_closed:
-                return Feedback("already_closed", {"id": t.id, "status": t.status.value})
+                return Feedback(Answer.ALREADY_CLOSED, t.id)
             new = dataclasses.replace(
                 t,
                 status=Status.CLARIFICATION,
                 paused_at=t.paused_at or now,
                 assignee_id=t.assignee_id or a,
             )
-            await self._save(conn, new, a, "clarification", question, now)
-            await self._say(
-                conn,
-                t.chat_id,
-                "clarify_question",
-                now,
-                {"tickets": [t.id], "question": question, "reporter": t.reporter_id},
-                t.report_message_id,
-                track="clarify",
+            await self._save(conn, new, a, ClarificationAsked(question=question), now)
+            ask = ClarifyQuestion(
+                tickets=(t.id,),
+                question=question,
+                reporter=t.reporter_id,
+                reply_to=t.report_message_id,
             )
-            return Feedback("clarify_sent", {"id": t.id}, True, t.chat_id)
+            await self._say(conn, t.chat_id, ask, now)
+            return Feedback(Answer.CLARIFY_SENT, t.id, changed=True, shown_in=t.chat_id)
 
         return await self._each(actor, [ticket_id], Role.MODERATOR, one)
 
@@ -144,8 +170,8 @@ class ModerationMixin(ServicesBase):
             t = await repo.find_ticket_by_clarification(conn, chat_id, question_message_id)
             if t is None:
                 return False
-            if actor != t.reporter_id and RANK[self.role_of(actor)] < RANK[Role.MODERATOR]:
-                await repo.add_event(conn, t.id, now, actor, "note", text)
+            if actor != t.reporter_id and not self.role_of(actor).covers(Role.MODERATOR):
+                await repo.add_events(conn, [new_event(t.id, now, actor, Note(text=text))])
             else:
                 await self._answer_clarification(conn, actor, t, now, text)
         self._changed()
@@ -159,27 +185,25 @@ class ModerationMixin(ServicesBase):
         new = dataclasses.replace(
             t, status=status, paused_at=None, paused_total=t.paused_total + paused
         )
-        await self._save(conn, new, actor, "clarified", text, now)
-        mention = [new.assignee_id] if new.assignee_id else []
-        await self._say(
-            conn,
-            t.chat_id,
-            "clarified",
-            now,
-            {"tickets": [t.id], "paused": paused.total_seconds(), "people": mention},
+        fact = Clarified(answer=text, paused_seconds=int(paused.total_seconds()))
+        await self._save(conn, new, actor, fact, now)
+        mention = (new.assignee_id,) if new.assignee_id else ()
+        resumed = ClarifiedNotice(
+            tickets=(t.id,), paused_seconds=int(paused.total_seconds()), people=mention
         )
-        return Feedback("clarified_ok", {"id": t.id}, changed=True)
+        await self._say(conn, t.chat_id, resumed, now)
+        return Feedback(Answer.CLARIFIED_OK, t.id, changed=True)
 
     async def reopen(self, actor: int, ticket_id: int, reason: str = "") -> list[Feedback]:
         """Content is back: reopen a closed ticket with fresh deadlines."""
 
         async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
-            if RANK[self.role_of(a)] < RANK[Role.MODERATOR] and a != t.reporter_id:
-                return Feedback("not_yours", {"id": t.id})
+            if not self.role_of(a).covers(Role.MODERATOR) and a != t.reporter_id:
+                return Feedback(Answer.NOT_YOURS, t.id)
             if not t.is_closed:
-                return Feedback("not_closed", {"id": t.id})
+                return Feedback(Answer.NOT_CLOSED, t.id)
             if t.link_key and await repo.find_open_by_key(conn, t.link_key):
-                return Feedback("open_elsewhere", {"id": t.id})
+                return Feedback(Answer.OPEN_ELSEWHERE, t.id)
             new = dataclasses.replace(
                 t,
                 status=Status.OPEN,
@@ -192,10 +216,10 @@ class ModerationMixin(ServicesBase):
                 esc_step=0,
                 last_escalated_at=None,
             )
-            await self._save(conn, new, a, "reopened", reason, now)
-            await repo.add_outbox(conn, t.chat_id, "card", {"new": [t.id], "dup": []}, now)
+            await self._save(conn, new, a, Reopened(reason=reason), now)
+            await self._say(conn, t.chat_id, Card(tickets=(t.id,)), now)
             await self._page_on_call(conn, [t.id], now, await self.overrides(conn, now))
-            return Feedback("reopened_ok", {"id": t.id}, True, t.chat_id)
+            return Feedback(Answer.REOPENED_OK, t.id, changed=True, shown_in=t.chat_id)
 
         return await self._each(actor, [ticket_id], Role.REPORTER, one)
 
@@ -203,23 +227,21 @@ class ModerationMixin(ServicesBase):
         """Hand a ticket to another moderator."""
         person = self.roster.find_by_username(username)
         if person is None or not person.is_moderator:
-            return [Feedback("unknown_moderator", {"username": username.lstrip("@")})]
+            return [Feedback(Answer.UNKNOWN_MODERATOR, name=username.lstrip("@"))]
 
         async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
             if t.is_closed:
-                return Feedback("already_closed", {"id": t.id, "status": t.status.value})
+                return Feedback(Answer.ALREADY_CLOSED, t.id)
             new = dataclasses.replace(t, assignee_id=person.telegram_id)
-            await self._save(conn, new, a, "assigned", f"@{person.username or person.name}", now)
-            await self._say(
-                conn,
-                t.chat_id,
-                "assigned_ping",
-                now,
-                {"tickets": [t.id], "people": [person.telegram_id]},
-            )
+            to = f"@{person.username or person.name}"
+            await self._save(conn, new, a, Assigned(to=to, to_id=person.telegram_id), now)
+            ping = AssignedPing(tickets=(t.id,), people=(person.telegram_id,))
+            await self._say(conn, t.chat_id, ping, now)
             if person.telegram_id in await repo.list_dm_open(conn):
-                await self._say(conn, person.telegram_id, "dm_assigned", now, {"tickets": [t.id]})
-            return Feedback("assigned_ok", {"id": t.id, "name": person.name}, True, t.chat_id)
+                await self._say(conn, person.telegram_id, DmAssigned(tickets=(t.id,)), now)
+            return Feedback(
+                Answer.ASSIGNED_OK, t.id, name=person.name, changed=True, shown_in=t.chat_id
+            )
 
         return await self._each(actor, [ticket_id], Role.MODERATOR, one)
 
@@ -228,13 +250,13 @@ class ModerationMixin(ServicesBase):
 
         Raises ValueError for a duration beyond MAX_OVERRIDE (a usage error, not a crash).
         """
-        if RANK[self.role_of(actor)] < RANK[Role.MODERATOR]:
-            return Feedback("refused", {})
+        if not self.role_of(actor).covers(Role.MODERATOR):
+            return Feedback(Answer.REFUSED)
         if duration is not None and duration > MAX_OVERRIDE:
             raise ValueError(f"override longer than {MAX_OVERRIDE.days} days")
         person = self.roster.find_by_username(username)
         if person is None or not person.is_moderator:
-            return Feedback("unknown_moderator", {"username": username.lstrip("@")})
+            return Feedback(Answer.UNKNOWN_MODERATOR, name=username.lstrip("@"))
         now = self.clock.now()
         if duration is None:
             shift = roster_shift_at(self.roster, now)
@@ -244,4 +266,4 @@ class ModerationMixin(ServicesBase):
         async with self.db.transaction() as conn:
             await repo.add_override(conn, Override(person.telegram_id, now, end), actor, now)
         self._changed()
-        return Feedback("oncall_set", {"id": person.telegram_id, "until": end.isoformat()}, True)
+        return Feedback(Answer.ONCALL_SET, changed=True)

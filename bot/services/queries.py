@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from bot.domain.roster import Role
 from bot.domain.tickets import Ticket
+from bot.notices import Answer, ExportFile, Feedback, ReportFiles, StatsReply
 from bot.services.base import ServicesBase
-from bot.services.records import RANK, Feedback, Role
 from storage import repository as repo
 
 
@@ -17,19 +16,18 @@ class QueriesMixin(ServicesBase):
         self, actor: int, chat_id: int, what: str, days: int, reply_to: int | None
     ) -> Feedback:
         """Supervisors' /stats, /report and /export: queued, rendered by the sender."""
-        if RANK[self.role_of(actor)] < RANK[Role.SUPERVISOR]:
-            return Feedback("refused", {})
+        if not self.role_of(actor).covers(Role.SUPERVISOR):
+            return Feedback(Answer.REFUSED)
         now = self.clock.now()
+        kinds: dict[str, type[StatsReply | ReportFiles | ExportFile]] = {
+            "stats": StatsReply,
+            "report": ReportFiles,
+            "export": ExportFile,
+        }
         async with self.db.transaction() as conn:
-            if what == "stats":
-                await self._say(conn, chat_id, "stats", now, {"days": days}, reply_to)
-            else:
-                payload: dict[str, Any] = {"days": days}
-                if reply_to is not None:
-                    payload["reply_to"] = reply_to
-                await repo.add_outbox(conn, chat_id, what, payload, now)
+            await self._say(conn, chat_id, kinds[what](days=days, reply_to=reply_to), now)
         self._on_outbox()
-        return Feedback("queued", {}, changed=True, shown_in=chat_id)
+        return Feedback(Answer.QUEUED, changed=True, shown_in=chat_id)
 
     # ---- reading --------------------------------------------------------------------------
 

@@ -1,41 +1,13 @@
-"""The use cases' records: roles, settings, what comes in and what goes back."""
+"""The use cases' records: what comes in and what goes back."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from enum import StrEnum
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from bot.domain.links import Link
-from bot.domain.tickets import EscalationPolicy, Outcome
-
-
-class Role(StrEnum):
-    """What someone may do here (ordered by power)."""
-
-    STRANGER = "stranger"
-    REPORTER = "reporter"
-    MODERATOR = "moderator"
-    SUPERVISOR = "supervisor"
-
-
-RANK = {Role.STRANGER: 0, Role.REPORTER: 1, Role.MODERATOR: 2, Role.SUPERVISOR: 3}
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceConfig:
-    """The parts of the settings the use cases need."""
-
-    chat_id: int
-    supervisor_chat_id: int | None
-    policy: EscalationPolicy
-    zone: ZoneInfo
-    language: str = "id"
-    evidence_retention: timedelta = timedelta(days=180)
-    digest_at: time | None = time(8, 0)
+from bot.domain.tickets import Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +45,6 @@ class IntakeResult:
     hinted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Feedback:
-    """A short answer for the person who acted (button toast or nothing)."""
-
-    key: str
-    args: dict[str, Any] = field(default_factory=dict)
-    changed: bool = False
-    shown_in: int | None = None  # chat where the effect is already visible (no echo needed)
-
-
 # An on-call override longer than this is a typo (and far enough out overflows datetime).
 MAX_OVERRIDE = timedelta(days=366)
 
@@ -96,8 +58,3 @@ OUTCOME_WORDS: dict[str, Outcome] = {
     "gone": Outcome.GONE,
     "hilang": Outcome.GONE,
 }
-
-
-def today_local(now: datetime, zone: ZoneInfo) -> date:
-    """The calendar day at `now` in the display zone."""
-    return now.astimezone(zone).date()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 
+from bot.domain.events import EvidencePurged, new_event
 from bot.domain.roster import next_shift_change as roster_next_shift_change
 from bot.domain.roster import on_call_at
 from bot.domain.roster import shift_at as roster_shift_at
@@ -25,6 +26,7 @@ from bot.domain.slots import (
     slot_due,
 )
 from bot.domain.tickets import effective_deadline
+from bot.notices import Digest, Handoff
 from bot.services.base import ServicesBase
 from storage import repository as repo
 from storage.db import Connection
@@ -60,20 +62,15 @@ class ScheduleMixin(ServicesBase):
             before = on_call_at(self.roster, overrides, shift.start - timedelta(microseconds=1))
             after = on_call_at(self.roster, overrides, now)
             tickets = await repo.list_open_tickets(conn)
-            tickets.sort(key=lambda t: effective_deadline(t, self.config.policy, now))
-            await self._say(
-                conn,
-                self.config.chat_id,
-                "handoff",
-                now,
-                {
-                    "from": before.person.telegram_id if before else None,
-                    "to": after.person.telegram_id if after else None,
-                    "until": shift.end.isoformat(),
-                    "tickets": [t.id for t in tickets[:10]],
-                    "open": len(tickets),
-                },
+            tickets.sort(key=lambda t: effective_deadline(t, self.desk.policy, now))
+            handoff = Handoff(
+                from_id=before.person.telegram_id if before else None,
+                to_id=after.person.telegram_id if after else None,
+                until=shift.end.isoformat(),
+                tickets=tuple(t.id for t in tickets[:10]),
+                open=len(tickets),
             )
+            await self._say(conn, self.desk.chat_id, handoff, now)
         self._on_outbox()
         return True
 
@@ -81,16 +78,16 @@ class ScheduleMixin(ServicesBase):
 
     def next_digest(self, after: datetime) -> datetime | None:
         """The next daily digest instant after `after` (None: the digest is off)."""
-        at = self.config.digest_at
-        return None if at is None else next_digest_slot(at, self.config.zone, after)
+        at = self.desk.digest_at
+        return None if at is None else next_digest_slot(at, self.desk.zone, after)
 
     async def digest_if_due(self, now: datetime) -> bool:
         """Once a day at the configured hour: open, overdue, closed in the last day; the
         first start after today's hour leaves the first digest for tomorrow."""
-        at = self.config.digest_at
+        at = self.desk.digest_at
         if at is None:
             return False
-        slot = digest_slot_at(at, self.config.zone, now)
+        slot = digest_slot_at(at, self.desk.zone, now)
         async with self.db.transaction() as conn:
             due = slot_due(slot, await self._slot_done(conn, DIGEST), self.started_at)
             if due is Due.NOTHING:
@@ -98,8 +95,8 @@ class ScheduleMixin(ServicesBase):
             await repo.set_meta(conn, DIGEST, slot.isoformat())
             if due is Due.BASELINE:
                 return False
-            day = slot.astimezone(self.config.zone).date().isoformat()
-            await self._say(conn, self.config.chat_id, "digest", now, {"day": day})
+            day = slot.astimezone(self.desk.zone).date().isoformat()
+            await self._say(conn, self.desk.chat_id, Digest(day=day), now)
         self._on_outbox()
         return True
 
@@ -113,7 +110,7 @@ class ScheduleMixin(ServicesBase):
         """Once an hour: drop evidence of tickets closed longer ago than the retention
         period; returns for how many tickets."""
         slot = purge_slot_at(now)
-        cutoff = now - self.config.evidence_retention
+        cutoff = now - self.desk.evidence_retention
         purged = 0
         async with self.db.transaction() as conn:
             if slot_due(slot, await self._slot_done(conn, PURGE), None) is Due.NOTHING:
@@ -121,7 +118,8 @@ class ScheduleMixin(ServicesBase):
             await repo.set_meta(conn, PURGE, slot.isoformat())
             for tid in await repo.list_purgeable_evidence(conn, cutoff):
                 n = await repo.delete_evidence(conn, tid)
-                await repo.add_event(conn, tid, now, None, "evidence_purged", f"{n} item(s)")
+                fact = EvidencePurged(items=n)
+                await repo.add_events(conn, [new_event(tid, now, None, fact)])
                 purged += 1
         if purged:
             log.info("evidence purged for %d ticket(s) closed before %s", purged, cutoff.date())
@@ -135,7 +133,7 @@ class ScheduleMixin(ServicesBase):
         stored = await repo.find_meta(conn, key)
         if stored is not None:
             return datetime.fromisoformat(stored)
-        rotation, at = self.roster.rotation, self.config.digest_at
+        rotation, at = self.roster.rotation, self.desk.digest_at
         if key == HANDOFF and rotation is not None:
             index = await repo.find_meta(conn, "last_shift_index")
             if index is not None:
@@ -143,5 +141,5 @@ class ScheduleMixin(ServicesBase):
         if key == DIGEST and at is not None:
             day = await repo.find_meta(conn, "last_digest_day")
             if day is not None:
-                return daily_slot(date.fromisoformat(day), at, self.config.zone)
+                return daily_slot(date.fromisoformat(day), at, self.desk.zone)
         return None

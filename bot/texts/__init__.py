@@ -17,7 +17,13 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 from bot.domain.roster import OnCall, Person, Roster
-from bot.domain.tickets import EscalationPolicy, Status, Ticket, effective_deadline
+from bot.domain.tickets import (
+    EscalationPolicy,
+    Status,
+    Ticket,
+    effective_deadline,
+    standard_policy,
+)
 from bot.texts.catalogue import LANGUAGES, Catalogue, load_all
 
 LIMIT = 4096
@@ -79,7 +85,7 @@ class Texts:
     lang: str
     zone: ZoneInfo
     roster: Roster
-    policy: EscalationPolicy = field(default_factory=EscalationPolicy)
+    policy: EscalationPolicy = field(default_factory=standard_policy)
 
     catalogue: Catalogue = field(init=False, repr=False, compare=False)
 

@@ -16,16 +16,14 @@ from bot.domain.roster import (
     Person,
     Role,
     Roster,
-    RosterError,
     Rotation,
     backup_at,
-    load_roster,
     next_shift_change,
     on_call_at,
-    parse_roster,
     shift_at,
     shifts_between,
 )
+from bot.roster_file import RosterError, load_roster, parse_roster
 
 JAKARTA = timezone(timedelta(hours=7))
 START = datetime(2026, 11, 23, 8, 0, tzinfo=JAKARTA)  # 01:00 UTC

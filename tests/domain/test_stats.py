@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.events import Event, parse_legacy
 from bot.domain.stats import (
     Day,
     Escalations,
@@ -23,10 +24,10 @@ from bot.domain.stats import (
     time_to_acknowledge,
     time_to_close,
 )
-from bot.domain.tickets import EscalationPolicy, Outcome, Status, Ticket
+from bot.domain.tickets import Outcome, Status, Ticket, standard_policy
 
 JAKARTA = ZoneInfo("Asia/Jakarta")  # UTC+7, no daylight saving
-POLICY = EscalationPolicy(
+POLICY = standard_policy(
     ack=timedelta(minutes=15),
     resolve=timedelta(hours=4),
     urgent=timedelta(hours=1),
@@ -36,6 +37,11 @@ M = timedelta(minutes=1)
 H = timedelta(hours=1)
 SINCE = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 23 Nov 00:00 WIB
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 24 Nov 17:00 WIB
+
+
+def legacy(t: Ticket, entries: list[tuple[datetime, str, str]]) -> History:
+    """A history written as (at, kind, sentence), read as the previous release wrote it."""
+    return History(t, [Event(t.id, at, None, parse_legacy(k, d), d) for at, k, d in entries])
 
 
 def nov(day: int, hour: int, minute: int = 0) -> datetime:
@@ -85,7 +91,7 @@ def timeline() -> list[History]:
     """Eight tickets of the period 23–24 Nov (local), times in UTC."""
     return [
         # 1: normal; ack after 10m, removed after 2h
-        History(
+        legacy(
             ticket(
                 1,
                 nov(23, 2),
@@ -101,7 +107,7 @@ def timeline() -> list[History]:
             ],
         ),
         # 2: normal; ack reminder, ack after 20m, a 1h pause, banned 5h after creation
-        History(
+        legacy(
             ticket(
                 2,
                 nov(23, 3),
@@ -121,7 +127,7 @@ def timeline() -> list[History]:
             ],
         ),
         # 3: urgent; ack after 5m, overdue at 1h, restricted after 1h30m
-        History(
+        legacy(
             ticket(
                 3,
                 nov(23, 5),
@@ -139,7 +145,7 @@ def timeline() -> list[History]:
             ],
         ),
         # 4: normal; paused 30m before the ack (06:10-06:40), ack 06:50, rejected 07:00
-        History(
+        legacy(
             ticket(
                 4,
                 nov(23, 6),
@@ -158,7 +164,7 @@ def timeline() -> list[History]:
             ],
         ),
         # 5: removed on the 23rd, reopened 24 Nov 01:00, ack 01:30, removed again 03:00
-        History(
+        legacy(
             ticket(
                 5,
                 nov(23, 8),
@@ -179,7 +185,7 @@ def timeline() -> list[History]:
             ],
         ),
         # 6: normal, never acknowledged: deadline 08:00, so 2h overdue at 10:00
-        History(
+        legacy(
             ticket(6, nov(24, 4)),
             [
                 (nov(24, 4), "created", "https://t.me/chan/6"),
@@ -189,12 +195,12 @@ def timeline() -> list[History]:
             ],
         ),
         # 7: acknowledged after 10m, not due until 13:00
-        History(
+        legacy(
             ticket(7, nov(24, 9), status=Status.ACKNOWLEDGED, ack=nov(24, 9, 10)),
             [(nov(24, 9), "created", "https://t.me/chan/7"), (nov(24, 9, 10), "acknowledged", "")],
         ),
         # 8: urgent, nobody on call, waiting for the reporter since 08:40 (pause still running)
-        History(
+        legacy(
             ticket(
                 8,
                 nov(24, 8, 30),
@@ -367,7 +373,7 @@ def test_median_and_p90_of_nothing() -> None:
 
 
 def test_a_second_question_does_not_restart_the_pause() -> None:
-    h = History(
+    h = legacy(
         ticket(1, nov(23, 2), status=Status.REMOVED, ack=nov(23, 2), closed=nov(23, 5)),
         [
             (nov(23, 2, 10), "clarification", "a"),
@@ -383,7 +389,7 @@ def test_a_second_question_does_not_restart_the_pause() -> None:
 
 
 def test_pauses_before_a_reopening_leave_the_new_clock_alone() -> None:
-    h = History(
+    h = legacy(
         ticket(
             1,
             nov(23, 2),
@@ -408,7 +414,7 @@ def test_pauses_before_a_reopening_leave_the_new_clock_alone() -> None:
 
 
 def test_content_back_ticket_starts_its_clock_at_creation() -> None:
-    h = History(
+    h = legacy(
         ticket(2, nov(23, 2)),
         [(nov(23, 2), "created", ""), (nov(23, 2), "reopened", "content back: #1")],
     )

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.tickets import (
-    EscalationPolicy,
     Outcome,
     Status,
     StepKind,
@@ -18,10 +17,11 @@ from bot.domain.tickets import (
     effective_deadline,
     is_overdue,
     next_due_at,
+    standard_policy,
 )
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-POLICY = EscalationPolicy(
+POLICY = standard_policy(
     ack=timedelta(minutes=15),
     resolve=timedelta(hours=4),
     urgent=timedelta(hours=1),
@@ -170,7 +170,7 @@ def test_overdue_and_effective_deadline_count_a_running_pause() -> None:
 
 
 def test_a_close_deadline_shorter_than_the_ack_deadline_escalates_first() -> None:
-    policy = EscalationPolicy(ack=15 * M, resolve=4 * H, urgent=10 * M, repeat=H)
+    policy = standard_policy(ack=15 * M, resolve=4 * H, urgent=10 * M, repeat=H)
     t = ticket(urgent=True)
     assert next_due_at(t, policy) == T0 + 10 * M
     assert [s.kind for s in due_steps(t, policy, T0 + 10 * M)] == [StepKind.OVERDUE]

@@ -10,11 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.app import LiaisonApp, Runtime, build_application, serve
+from bot.app import Runtime, build_application, serve
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.domain.roster import Roster, parse_roster
+from bot.context import LiaisonApp
+from bot.domain.roster import Roster
 from bot.export import load_records
+from bot.roster_file import parse_roster
 from bot.sandbox.server import Sandbox, SentMessage
 from bot.sender import Limits
 

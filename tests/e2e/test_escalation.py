@@ -177,7 +177,8 @@ async def test_a_restricted_on_call_who_left_counts_as_gone(tmp_path: Path) -> N
 async def test_many_tickets_while_on_call_is_unreachable_are_paged_in_few_messages(
     tmp_path: Path,
 ) -> None:
-    async with running_bot(tmp_path) as w:
+    # Telegram's pace of one message a second to a chat is what lets notices queue and merge
+    async with running_bot(tmp_path, limits=Limits(min_gap=1.0, group_window=60.0)) as w:
         w.sandbox.leave_chat(CHAT, ANDI)
         await w.settled()
         for n in range(30):

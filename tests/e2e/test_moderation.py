@@ -333,6 +333,7 @@ async def test_note_is_added_to_the_history(tmp_path: Path) -> None:
             "actor_id": DEWI,
             "kind": "note",
             "detail": "postingan ini juga ada di channel cadangan",
+            "data": {"text": "postingan ini juga ada di channel cadangan"},
         }
         reply = await command(w, DEWI, "/note 1")
         assert reply.text == "Usage: /note N text"

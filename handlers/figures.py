@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 
-from handlers.moderation import _answer, _context, _usage
+from handlers.common import answer, sender_of, usage
 
 if TYPE_CHECKING:
-    from bot.app import Context
+    from bot.context import Context
 
 MAX_DAYS = 366
 
@@ -24,18 +24,18 @@ def parse_days(args: list[str], default: int) -> int | None:
 
 
 async def _figures(update: Update, context: Context, what: str, default: int) -> None:
-    got = _context(update, context)
+    got = sender_of(update, context)
     if got is None:
         return
     message, actor, services = got
     days = parse_days(context.args or [], default)
     if days is None:
-        await _usage(message, services, what)
+        await usage(message, services, what)
         return
     feedback = await services.request_figures(
         actor, message.chat_id, what, days, message.message_id
     )
-    await _answer(message, services, [feedback])
+    await answer(message, services, [feedback])
 
 
 async def cmd_stats(update: Update, context: Context) -> None:

@@ -11,7 +11,7 @@ from bot.domain.links import Link, channel_post_link, extract_links, has_foreign
 from bot.services import EvidenceIn, Intake
 
 if TYPE_CHECKING:
-    from bot.app import Context
+    from bot.context import Context
 
 URL_KINDS = (MessageEntity.URL, MessageEntity.TEXT_LINK)
 
@@ -109,6 +109,18 @@ def build_intake(message: Message) -> Intake:
     )
 
 
+async def on_message(update: Update, context: Context) -> None:
+    """A message that is not a command: a report in the liaison chat, elsewhere perhaps an
+    answer to a clarification question."""
+    message = update.message
+    if message is None:
+        return
+    if context.bot_data.services.is_liaison_chat(message.chat_id):
+        await on_report(update, context)
+    elif message.reply_to_message is not None:
+        await on_reply(update, context)
+
+
 async def on_report(update: Update, context: Context) -> None:
     """A message in the liaison chat: links and forwards become tickets; chatter is ignored."""
     message = update.message
@@ -135,8 +147,6 @@ async def on_reply(update: Update, context: Context) -> None:
     """Outside the liaison chat, a reply to the bot's clarification question still counts."""
     message = update.message
     if message is None or message.from_user is None or message.reply_to_message is None:
-        return
-    if message.chat_id == context.bot_data.services.config.chat_id:
         return
     await context.bot_data.services.answer_clarification(
         message.from_user.id,

@@ -15,107 +15,18 @@ from bot.domain.roster import Roster
 from bot.domain.stats import History, Share, Stats, compute_stats
 from bot.domain.tickets import EscalationPolicy, Outcome, Status
 from bot.export import load_records, to_csv
-from bot.texts import Texts
+from bot.texts import CATALOGUES, Texts
 from storage import repository as repo
 from storage.db import Database
 
 DAILY_LINES_MAX = 31  # longer periods: the daily figures are on the /report chart
 
-S: dict[str, dict[str, str]] = {
-    "head": {
-        "id": "<b>📊 Statistik {days} hari terakhir</b>",
-        "en": "<b>📊 Statistics, last {days} days</b>",
-    },
-    "head_today": {"id": "<b>📊 Statistik hari ini</b>", "en": "<b>📊 Statistics for today</b>"},
-    "period": {"id": "sejak {since}", "en": "since {since}"},
-    "volume": {
-        "id": "Laporan: {reports} · Tiket: {tickets} (terbuka {open}, ditutup {closed})",
-        "en": "Reports: {reports} · Tickets: {tickets} ({open} open, {closed} closed)",
-    },
-    "no_tickets": {
-        "id": "Belum ada tiket pada periode ini.",
-        "en": "No tickets in this period.",
-    },
-    "by_status": {"id": "Status: {parts}", "en": "Status: {parts}"},
-    "by_outcome": {"id": "Hasil: {parts}", "en": "Outcomes: {parts}"},
-    "ack": {
-        "id": "<b>Waktu hingga diterima</b> ({n} tiket): median {median} · p90 {p90}",
-        "en": "<b>Time to acknowledge</b> ({n} tickets): median {median} · p90 {p90}",
-    },
-    "close": {
-        "id": "<b>Waktu hingga ditutup</b> ({n} tiket): median {median} · p90 {p90}",
-        "en": "<b>Time to close</b> ({n} tickets): median {median} · p90 {p90}",
-    },
-    "within": {
-        "id": "<b>Ditutup dalam tenggat</b>: {all} — mendesak {urgent} · biasa {normal}",
-        "en": "<b>Closed within deadline</b>: {all} — urgent {urgent} · normal {normal}",
-    },
-    "within_note": {
-        "id": "(dari tiket yang sudah ditutup atau sudah lewat tenggat)",
-        "en": "(of the tickets closed or already past their deadline)",
-    },
-    "pauses": {
-        "id": "Jeda klarifikasi: {n}, total {total}, median {median} "
-        "(tidak dihitung dalam waktu di atas)",
-        "en": "Clarification pauses: {n}, total {total}, median {median} "
-        "(not counted in the times above)",
-    },
-    "overdue": {
-        "id": "Terlambat sekarang: {n} — terlama #{id}, lewat {by}",
-        "en": "Overdue now: {n} — longest #{id}, overdue by {by}",
-    },
-    "overdue_none": {"id": "Terlambat sekarang: 0", "en": "Overdue now: 0"},
-    "escalations": {
-        "id": "Eskalasi: pengingat {ack} · lewat tenggat {overdue} · ulangan {repeat} "
-        "· tanpa piket {nobody}",
-        "en": "Escalations: reminders {ack} · overdue {overdue} · repeats {repeat} "
-        "· nobody on call {nobody}",
-    },
-    "reopened": {"id": "Dibuka kembali: {n}", "en": "Reopened: {n}"},
-    "daily_head": {
-        "id": "<b>Per hari</b> (tiket · median waktu hingga ditutup):",
-        "en": "<b>Per day</b> (tickets · median time to close):",
-    },
-    "daily_line": {"id": "{day}: {tickets} · {median}", "en": "{day}: {tickets} · {median}"},
-    "daily_chart": {
-        "id": "Angka per hari: lihat grafik /report",
-        "en": "Daily figures: see the /report chart",
-    },
-    "caption": {
-        "id": "📊 {days} hari: {tickets} tiket, {closed} ditutup · median ditutup {median} "
-        "· dalam tenggat {share}. CSV: tiket periode ini.",
-        "en": "📊 {days} days: {tickets} tickets, {closed} closed · median time to close "
-        "{median} · within deadline {share}. CSV: this period's tickets.",
-    },
-    "csv_name": {"id": "tiket-{day}.csv", "en": "tickets-{day}.csv"},
-    # the chart
-    "chart_title": {
-        "id": "Tiket chat penghubung — {days} hari terakhir",
-        "en": "Liaison tickets — last {days} days",
-    },
-    "chart_title_any": {"id": "Tiket chat penghubung", "en": "Liaison tickets"},
-    "volume_title": {"id": "Tiket per hari", "en": "Tickets per day"},
-    "volume_axis": {"id": "tiket", "en": "tickets"},
-    "close_title": {
-        "id": "Median waktu hingga ditutup (tiket yang ditutup hari itu)",
-        "en": "Median time to close (tickets closed that day)",
-    },
-    "close_axis": {"id": "jam", "en": "hours"},
-    "median_close": {"id": "median waktu hingga ditutup", "en": "median time to close"},
-    "deadline": {"id": "tenggat ({h} jam)", "en": "deadline ({h} h)"},
-    "urgent_deadline": {"id": "tenggat mendesak ({h} jam)", "en": "urgent deadline ({h} h)"},
-    "no_data": {
-        "id": "tidak ada tiket yang ditutup pada periode ini",
-        "en": "no tickets closed in this period",
-    },
-}
-
 NONE = "—"
 
 
 def _s(lang: str, key: str, **args: object) -> str:
-    entry = S[key]
-    template = entry.get(lang) or entry["en"]
+    """A figures text of the catalogue (context `figures`) in one language."""
+    template = CATALOGUES[lang].particular("figures", key)
     return template.format(**args) if args else template
 
 
@@ -135,7 +46,7 @@ async def load_stats(
         events = await repo.list_events_for(conn, [t.id for t in tickets])
         reports = await repo.count_reports_between(conn, since)
         still_open = await repo.list_open_tickets(conn)
-    histories = [History(t, [(e.at, e.kind, e.detail) for e in events[t.id]]) for t in tickets]
+    histories = [History(t, events[t.id]) for t in tickets]
     return compute_stats(
         histories,
         reports=reports,
@@ -231,6 +142,7 @@ def stats_text(stats: Stats, texts: Texts, days: int) -> str:
             overdue=esc.overdue,
             repeat=esc.overdue_repeat,
             nobody=esc.nobody_on_call,
+            unreachable=esc.unreachable,
         )
     )
     lines.append(_s(lang, "reopened", n=stats.reopened))

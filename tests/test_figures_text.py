@@ -16,10 +16,11 @@ import pytest
 from matplotlib.image import imread
 
 from bot.charts import render_chart
+from bot.domain.events import Event, parse_legacy
 from bot.domain.roster import Roster
 from bot.domain.stats import Day, Escalations, Overdue, Pauses, Share, Spread, compute_stats
-from bot.domain.tickets import EscalationPolicy, Outcome, Status
-from bot.reporting import (
+from bot.domain.tickets import Outcome, Status, standard_policy
+from bot.figures import (
     build_report,
     chart_labels,
     load_stats,
@@ -32,7 +33,7 @@ from storage import repository as repo
 from storage.db import Database
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
-POLICY = EscalationPolicy(
+POLICY = standard_policy(
     ack=timedelta(minutes=15),
     resolve=timedelta(hours=4),
     urgent=timedelta(hours=1),
@@ -55,6 +56,11 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
+def legacy_event(tid: int, at: datetime, actor: int | None, kind: str, detail: str) -> Event:
+    """An event given as the sentence the previous release wrote."""
+    return Event(tid, at, actor, parse_legacy(kind, detail), detail)
+
+
 async def new_ticket(db: Database, n: int, at: datetime, *, urgent: bool = False) -> int:
     async with db.transaction() as conn:
         tid = await repo.add_ticket(
@@ -71,13 +77,15 @@ async def new_ticket(db: Database, n: int, at: datetime, *, urgent: bool = False
             next_due_at=None,
         )
         await repo.add_report(conn, tid, CHAT, 100 + n, 7, at)
-        await repo.add_event(conn, tid, at, 7, "created", f"https://t.me/chan/{n}")
+        await repo.add_events(
+            conn, [legacy_event(tid, at, 7, "created", f"https://t.me/chan/{n}")]
+        )
     return tid
 
 
 async def event(db: Database, tid: int, at: datetime, kind: str, detail: str = "") -> None:
     async with db.transaction() as conn:
-        await repo.add_event(conn, tid, at, None, kind, detail)
+        await repo.add_events(conn, [legacy_event(tid, at, None, kind, detail)])
 
 
 async def change(db: Database, tid: int, **fields: object) -> None:
@@ -96,7 +104,7 @@ async def filled(db: Database) -> Database:
     a = await new_ticket(db, 1, nov(23, 2))
     async with db.transaction() as conn:
         await repo.add_report(conn, a, CHAT, 500, 8, nov(23, 2, 30))
-        await repo.add_event(conn, a, nov(23, 2, 30), 8, "duplicate", "report 2")
+        await repo.add_events(conn, [legacy_event(a, nov(23, 2, 30), 8, "duplicate", "report 2")])
     await event(db, a, nov(23, 2, 10), "acknowledged")
     await event(db, a, nov(23, 4), "removed", "removed")
     await change(
