@@ -41,6 +41,10 @@ from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
+# rows read per delivery: enough for the fullest batch (a card of 40 tickets, a merged
+# notice); a longer backlog merges in the next delivery
+BATCH_ROWS = 200
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -128,7 +132,7 @@ class Sender:
         """What is due now (for one chat: its rows only, read by the chat's index)."""
         async with self.services.db.read() as conn:
             return await outbox.list_pending_outbox(
-                conn, 2000, chat_id=chat_id, due_at=self.services.clock.now()
+                conn, BATCH_ROWS, chat_id=chat_id, due_at=self.services.clock.now()
             )
 
     async def _work(self, chat_id: int) -> None:

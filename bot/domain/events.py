@@ -297,14 +297,23 @@ def to_data(fact: Fact) -> dict[str, Any]:
     return out
 
 
+# each fact class's field names and types, resolved once (an export reads many events)
+_SHAPES: dict[EventKind, tuple[frozenset[str], dict[str, Any]]] = {
+    kind: (
+        frozenset(f.name for f in fields(cls)),  # type: ignore[arg-type]  # dataclasses
+        typing.get_type_hints(cls),
+    )
+    for kind, cls in FACTS.items()
+}
+
+
 def from_data(kind: EventKind | str, data: dict[str, Any]) -> Fact:
     """The fact of a stored event; raises ValueError for an unknown kind or field."""
     cls = FACTS.get(EventKind(kind))
     if cls is None:  # pragma: no cover - every kind has a class (tested)
         raise ValueError(f"no fields for event kind {kind!r}")
-    hints = typing.get_type_hints(cls)
+    known, hints = _SHAPES[cls.KIND]
     values: dict[str, Any] = {}
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     for name, value in data.items():
         if name not in known:
             raise ValueError(f"{kind}: unknown field {name!r}")
