@@ -28,6 +28,9 @@ class UpdateScope:
 
     update_id: int
     storage_error: BaseException | None = None
+    # a handler failed for another reason (a bug): the update's writes are undone and it is
+    # recorded as handled, so one bad update cannot stop every later one
+    failure: BaseException | None = None
     # calls to Telegram that must wait until the update's effect is committed
     answers: list[tuple[CallbackQuery, str | None, bool]] = field(default_factory=list)
 

@@ -5,7 +5,9 @@ hands each update to `handle_durably`, which runs the handlers inside one storag
 transaction that also records the update's id: the effect and the "handled" mark commit
 together or not at all. Only then is the update confirmed to Telegram (the next
 getUpdates offset, or the webhook's 200). A storage failure rolls the update back and
-tries it again; it is never confirmed unhandled.
+tries it again; it is never confirmed unhandled. A handler that fails for another reason
+(a bug) has its update's writes undone, and the update is recorded as handled without them:
+half an effect is never committed, and one bad update cannot block every later one.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ async def handle_durably(app: LiaisonApp, update: Update) -> None:
             # leaves the update unhandled, so it is delivered and handled again
             async with db.update_transaction(update.update_id):
                 await app.process_update(update)
-                if scope.storage_error is not None:
+                if scope.storage_error is not None or scope.failure is not None:
                     raise _RollBack
         except _RollBack:
             pass
@@ -56,6 +58,12 @@ async def handle_durably(app: LiaisonApp, update: Update) -> None:
             scope.storage_error = exc
         finally:
             data.scopes.pop(update.update_id, None)
+        if scope.failure is not None and scope.storage_error is None:
+            scope.answers.clear()  # they would claim what was undone
+            try:
+                await _mark_handled(db, update.update_id)
+            except StorageError as exc:  # tried again, failure and all
+                scope.storage_error = exc
         if scope.storage_error is None:
             if update.callback_query is not None and not scope.answers:
                 scope.answer_later(update.callback_query, None)  # end the button's spinner
@@ -87,7 +95,8 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, StorageError | OSError):
         context.scope.storage_error = error
         return
-    log.error("error while handling an update", exc_info=error)
+    context.scope.failure = error
+    log.error("error while handling an update: its writes are undone", exc_info=error)
 
 
 async def handle_raw(app: LiaisonApp, raw: Any) -> None:

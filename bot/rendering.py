@@ -243,7 +243,10 @@ class Renderer:
         return [self.t("assigned_ping", ref=self.texts.ref(tickets[0]), who=who)]
 
     async def _refs(self, n: Notice, tickets: list[Ticket]) -> list[str]:
-        return [self.t(n.KIND, tickets=", ".join(self.texts.ref(t) for t in tickets))]
+        refs = ", ".join(self.texts.ref(t) for t in tickets)
+        if self.texts.catalogue.is_plural(n.KIND):
+            return [self.t(n.KIND, tickets=refs, n=len(tickets))]
+        return [self.t(n.KIND, tickets=refs)]
 
     @_text.register
     async def _(
@@ -274,7 +277,7 @@ class Renderer:
             from_=x.person(n.from_id, phone=False),
             to=x.person(n.to_id),
             until=x.when(datetime.fromisoformat(n.until)),
-            open=n.open,
+            n=n.open,
             lines="",
         )
         return split_lines(lines, head=head)

@@ -28,7 +28,6 @@ class Timer:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._wake = asyncio.Event()
-        self.passes = 0
 
     def wake(self) -> None:
         """Due times changed: recompute the next wake-up."""
@@ -59,5 +58,4 @@ class Timer:
 
     async def tick(self) -> None:
         """One pass: the escalation steps due now."""
-        self.passes += 1
         await self.services.escalate_due()

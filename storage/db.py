@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -12,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-
-_savepoints = itertools.count(1)
 
 MIGRATIONS: list[str] = [
     # 1: the core loop
@@ -338,7 +335,9 @@ class Database:
         direct-message flag, then the command). Committed one by one, each marking the
         update as handled, a crash between them lost the rest: the update counted as
         handled and was skipped when delivered again. Inside this block, the same task's
-        `transaction()` is a savepoint and its `read()` shares the open transaction.
+        `transaction()` and `read()` join the open transaction: the update's writes stand or
+        fall together (a write that fails fails the update; see bot/pipeline.py), so a
+        savepoint per write would only cost two more trips to the worker thread.
         """
         async with self._lock:
             try:
@@ -361,10 +360,13 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        """One write transaction; inside this task's update transaction, a savepoint."""
+        """One write transaction; inside this task's update transaction, a part of it."""
         if self._holds_update():
-            async with self._savepoint() as conn:
-                yield conn
+            if not self.conn.in_transaction:
+                # SQLite rolled the whole transaction back (disk full, I/O error): writing on
+                # in autocommit mode would commit half an update
+                raise StorageError("the update's transaction was rolled back")
+            yield self.conn
             return
         async with self._lock:
             try:
@@ -374,22 +376,6 @@ class Database:
             except BaseException:
                 await self._rollback("ROLLBACK")
                 raise
-
-    @asynccontextmanager
-    async def _savepoint(self) -> AsyncIterator[Connection]:
-        """A nested write inside the update transaction: undone alone if it fails."""
-        if not self.conn.in_transaction:
-            # SQLite rolled the whole transaction back (disk full, I/O error): writing on
-            # in autocommit mode would commit half an update
-            raise StorageError("the update's transaction was rolled back")
-        name = f"sp{next(_savepoints)}"
-        try:
-            await self.conn.execute(f"SAVEPOINT {name}")
-            yield self.conn
-            await self.conn.execute(f"RELEASE {name}")
-        except BaseException:
-            await self._rollback(f"ROLLBACK TO {name}", f"RELEASE {name}")
-            raise
 
     async def _rollback(self, *statements: str) -> None:
         # Not skipped when `in_transaction` says no: after a cancellation the BEGIN may still

@@ -169,17 +169,10 @@ async def test_the_update_task_nests_and_other_tasks_wait(tmp_path: Path) -> Non
             order.append("other")
             await conn.execute("INSERT INTO meta(key, value) VALUES ('other', 'x')")
 
-    async def failing_write() -> None:
-        async with database.transaction() as conn:
-            await conn.execute("INSERT INTO meta(key, value) VALUES ('b', '2')")
-            raise ValueError("undone alone")
-
     try:
         async with database.update_transaction(7) as outer:
-            async with database.transaction() as conn:  # a savepoint, not a deadlock
+            async with database.transaction() as conn:  # part of the update, not a deadlock
                 await conn.execute("INSERT INTO meta(key, value) VALUES ('a', '1')")
-            with pytest.raises(ValueError, match="undone"):
-                await failing_write()
             waiting = asyncio.create_task(other_task())
             await asyncio.sleep(0.05)
             async with database.read() as conn:  # shares the open transaction
@@ -192,6 +185,26 @@ async def test_the_update_task_nests_and_other_tasks_wait(tmp_path: Path) -> Non
         async with database.read() as conn:
             rows = await conn.execute_fetchall("SELECT key, value FROM meta ORDER BY key")
         assert [tuple(r) for r in rows] == [("a", "1"), ("last_update_id", "7"), ("other", "x")]
+    finally:
+        await database.close()
+
+
+async def test_a_failing_write_fails_the_whole_update(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "t.db", writer=True)
+    try:
+
+        async def handle() -> None:
+            async with database.update_transaction(8):
+                async with database.transaction() as conn:
+                    await conn.execute("INSERT INTO meta(key, value) VALUES ('a', '1')")
+                async with database.transaction() as conn:
+                    await conn.execute("INSERT INTO meta(key, value) VALUES ('b', '2')")
+                    raise ValueError("half an update")
+
+        with pytest.raises(ValueError, match="half"):
+            await handle()
+        async with database.read() as conn:
+            assert await conn.execute_fetchall("SELECT key FROM meta") == []
     finally:
         await database.close()
 
@@ -218,7 +231,7 @@ async def test_an_update_whose_transaction_sqlite_rolled_back_is_not_marked(
             await conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
             await conn.execute("ROLLBACK")  # as SQLite does itself after SQLITE_FULL
             async with database.transaction():  # never a write in autocommit
-                pytest.fail("a savepoint opened on a rolled-back transaction")
+                pytest.fail("a write joined a rolled-back transaction")
 
     try:
         with pytest.raises(StorageError, match="rolled back"):

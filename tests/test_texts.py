@@ -113,7 +113,7 @@ def test_the_template_has_no_translations_and_declares_placeholders() -> None:
     assert all(not any(forms(m)) for m in catalog if m.id)
     declared = template()
     assert declared[None, "dup_line"][1] == {"ref", "n"}
-    assert declared[None, "handoff"][1] == {"from_", "to", "until", "open", "lines"}
+    assert declared[None, "handoff"][1] == {"from_", "to", "until", "n", "lines"}
     assert declared[None, "acked"][1] == {"id"}
     assert declared[None, "urgent"][1] == set()
 

@@ -79,7 +79,7 @@ async def test_a_reporter_may_use_the_reporter_commands(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as w:
         await report(w, "t.me/FakeNews/1")
         assert (await command(w, DEWI, "/ticket 1")).text.startswith("📌 Ticket #1")
-        assert (await command(w, DEWI, "/open")).text.startswith("📋 1 open tickets")
+        assert (await command(w, DEWI, "/open")).text.startswith("📋 1 open ticket (")
         assert (await command(w, DEWI, "/note 1 seen it too")).text == "📝 Note added to #1."
 
 
@@ -126,10 +126,8 @@ async def test_a_rostered_person_starts_the_bot_and_gets_direct_messages(
             "👋 Hello Andi Wijaya. You will get direct messages for tickets and escalations."
         )
         await report(w, "https://t.me/FakeNews/1")
-        dm = await w.text_containing("New ticket", chat=ANDI)
-        assert (
-            dm.text == "📟 New ticket(s) for you in the liaison chat: #1 https://t.me/FakeNews/1"
-        )
+        dm = await w.text_containing("new ticket", chat=ANDI)
+        assert dm.text == "📟 1 new ticket for you in the liaison chat: #1 https://t.me/FakeNews/1"
         # Budi never started the bot: no attempt to write to him
         await w.settled()
         assert w.sent(BUDI) == []
@@ -205,7 +203,7 @@ async def test_links_in_the_supervisor_chat_are_not_reports(tmp_path: Path) -> N
         await report(w, "t.me/FakeNews/1")
         w.say(SARI, "lihat t.me/FakeNews/2", chat=SUP_CHAT)
         listing = await command(w, SARI, "/open", chat=SUP_CHAT)
-        assert listing.text.startswith("📋 1 open tickets")
+        assert listing.text.startswith("📋 1 open ticket (")
         await w.settled()
         assert [r["link"] for r in await w.export()] == ["https://t.me/FakeNews/1"]
         assert [m.text for m in w.sent(SUP_CHAT)] == [listing.text]

@@ -130,7 +130,7 @@ async def test_on_call_who_left_the_chat_but_takes_direct_messages_is_paged_ther
         w.sandbox.leave_chat(CHAT, ANDI)
         await w.settled()
         w.say(RINA, "t.me/hoax_channel/93")
-        await w.text_containing("New ticket", chat=ANDI)
+        await w.text_containing("new ticket", chat=ANDI)
         await w.settled()
         assert not [m for m in w.sent(SUP_CHAT) if "has left" in m.text]
         # someone who is not rostered leaving changes nothing
