@@ -142,36 +142,24 @@ async def find_latest_by_key(conn: Connection, link_key: str) -> Ticket | None:
     return _ticket(row) if row else None
 
 
-async def add_ticket(
-    conn: Connection,
-    *,
-    link: str | None,
-    link_key: str | None,
-    channel: str | None,
-    urgent: bool,
-    reporter_id: int,
-    chat_id: int,
-    report_message_id: int,
-    now: datetime,
-    reopened_from: int | None,
-    next_due_at: datetime | None,
-) -> int:
-    """Insert a new open ticket and return its number."""
+async def add_ticket(conn: Connection, t: Ticket, next_due_at: datetime | None) -> int:
+    """Insert a new ticket (its `id` is ignored) and return its number."""
     cur = await conn.execute(
         "INSERT INTO tickets(link, link_key, channel, status, urgent, reporter_id, chat_id, "
         "report_message_id, created_at, clock_start_at, reopened_from, next_due_at) "
-        "VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            link,
-            link_key,
-            channel,
-            int(urgent),
-            reporter_id,
-            chat_id,
-            report_message_id,
-            to_db(now),
-            to_db(now),
-            reopened_from,
+            t.link,
+            t.link_key,
+            t.channel,
+            t.status.value,
+            int(t.urgent),
+            t.reporter_id,
+            t.chat_id,
+            t.report_message_id,
+            to_db(t.created_at),
+            to_db(t.clock_start_at),
+            t.reopened_from,
             to_db(next_due_at),
         ),
     )

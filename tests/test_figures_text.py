@@ -16,6 +16,7 @@ import pytest
 from matplotlib.image import imread
 
 from bot.charts import render_chart
+from bot.domain import tickets
 from bot.domain.events import Event, parse_legacy
 from bot.domain.roster import Roster
 from bot.domain.stats import Day, Escalations, Overdue, Pauses, Share, Spread, compute_stats
@@ -63,8 +64,7 @@ def legacy_event(tid: int, at: datetime, actor: int | None, kind: str, detail: s
 
 async def new_ticket(db: Database, n: int, at: datetime, *, urgent: bool = False) -> int:
     async with db.transaction() as conn:
-        tid = await repo.add_ticket(
-            conn,
+        fresh = tickets.new_ticket(
             link=f"https://t.me/chan/{n}",
             link_key=f"t.me/chan/{n}",
             channel="chan",
@@ -73,9 +73,8 @@ async def new_ticket(db: Database, n: int, at: datetime, *, urgent: bool = False
             chat_id=CHAT,
             report_message_id=100 + n,
             now=at,
-            reopened_from=None,
-            next_due_at=None,
         )
+        tid = await repo.add_ticket(conn, fresh, None)
         await repo.add_report(conn, tid, CHAT, 100 + n, 7, at)
         await repo.add_events(
             conn, [legacy_event(tid, at, 7, "created", f"https://t.me/chan/{n}")]

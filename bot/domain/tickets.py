@@ -127,6 +127,45 @@ class Ticket:
         return self.status.closed
 
 
+def new_ticket(
+    *,
+    link: str | None,
+    link_key: str | None,
+    channel: str | None,
+    urgent: bool,
+    reporter_id: int,
+    chat_id: int,
+    report_message_id: int,
+    now: datetime,
+    reopened_from: int | None = None,
+) -> Ticket:
+    """A ticket just reported: open, every clock starting `now` (its id is given on insert)."""
+    return Ticket(
+        id=0,
+        link=link,
+        link_key=link_key,
+        channel=channel,
+        status=Status.OPEN,
+        urgent=urgent,
+        reporter_id=reporter_id,
+        chat_id=chat_id,
+        report_message_id=report_message_id,
+        assignee_id=None,
+        report_count=1,
+        created_at=now,
+        clock_start_at=now,
+        acknowledged_at=None,
+        closed_at=None,
+        outcome=None,
+        reopened_from=reopened_from,
+        paused_at=None,
+        paused_total=timedelta(0),
+        esc_step=0,
+        last_escalated_at=None,
+        card_message_id=None,
+    )
+
+
 def resolve_window(ticket: Ticket, policy: EscalationPolicy) -> timedelta:
     """The time allowed to close this ticket."""
     return policy.windows(ticket).resolve

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.domain.events import Created, Duplicate, MadeUrgent, Reopened, new_event
 from bot.domain.links import Link
-from bot.domain.tickets import Status, Ticket, next_due_at
+from bot.domain.tickets import Ticket, new_ticket, next_due_at
 from bot.notices import Card, DuplicateReply, LinkHint
 from bot.services.base import ServicesBase
 from bot.services.records import Intake, IntakeResult
@@ -69,32 +69,7 @@ class IntakeMixin(ServicesBase):
                 await self._refresh_cards(conn, t.id, now)
                 return t.id, False
         policy = self.desk.policy
-        fresh = Ticket(
-            id=0,
-            link=link.canonical if link else None,
-            link_key=link.key if link else None,
-            channel=link.channel if link else None,
-            status=Status.OPEN,
-            urgent=intake.urgent,
-            reporter_id=intake.reporter_id,
-            chat_id=intake.chat_id,
-            report_message_id=intake.message_id,
-            assignee_id=None,
-            report_count=1,
-            created_at=now,
-            clock_start_at=now,
-            acknowledged_at=None,
-            closed_at=None,
-            outcome=None,
-            reopened_from=previous.id if previous else None,
-            paused_at=None,
-            paused_total=timedelta(0),
-            esc_step=0,
-            last_escalated_at=None,
-            card_message_id=None,
-        )
-        ticket_id = await repo.add_ticket(
-            conn,
+        fresh = new_ticket(
             link=link.canonical if link else None,
             link_key=link.key if link else None,
             channel=link.channel if link else None,
@@ -103,9 +78,10 @@ class IntakeMixin(ServicesBase):
             chat_id=intake.chat_id,
             report_message_id=intake.message_id,
             now=now,
-            reopened_from=fresh.reopened_from,
-            next_due_at=next_due_at(fresh, policy),  # decided here: no read back
+            reopened_from=previous.id if previous else None,
         )
+        # decided here, written once: no read back to compute the next step
+        ticket_id = await repo.add_ticket(conn, fresh, next_due_at(fresh, policy))
         await repo.add_report(
             conn, ticket_id, intake.chat_id, intake.message_id, intake.reporter_id, now
         )

@@ -456,7 +456,7 @@ async def test_evidence_is_kept_and_shown_in_the_ticket_detail(tmp_path: Path) -
         assert len(await evidence_of(w, 1)) == 2  # every report's evidence is kept
         ask = w.say(RINA, "/ticket 1")
         detail = await w.reply_to(ask["message_id"])
-        assert "Evidence: 2 item(s) kept" in detail.text
+        assert "Evidence: 2 items kept" in detail.text
 
 
 async def test_channel_roll_up_on_the_card(tmp_path: Path) -> None:
