@@ -51,3 +51,6 @@ def register_handlers(app: LiaisonApp) -> None:
     app.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, intake.on_message)
     )
+    app.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & ~filters.COMMAND, intake.on_edit)
+    )

@@ -121,14 +121,20 @@ async def on_message(update: Update, context: Context) -> None:
         await on_reply(update, context)
 
 
+def from_reporter(message: Message) -> bool:
+    """Written (or forwarded) by a person: not a bot (ourselves included; an anonymous group
+    admin still reports), not Telegram copying a linked channel's post into the group."""
+    if message.from_user is None or message.is_automatic_forward:
+        return False
+    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == message.chat_id
+    return anonymous_admin or not message.from_user.is_bot
+
+
 async def on_report(update: Update, context: Context) -> None:
     """A message in the liaison chat: links and forwards become tickets; chatter is ignored."""
     message = update.message
-    if message is None or message.from_user is None:
+    if message is None or message.from_user is None or not from_reporter(message):
         return
-    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == message.chat_id
-    if message.from_user.is_bot and not anonymous_admin:
-        return  # bots (ourselves included); an anonymous group admin still reports
     services = context.bot_data.services
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and reply.from_user.id == context.bot.id:
@@ -141,6 +147,16 @@ async def on_report(update: Update, context: Context) -> None:
         if answered:
             return
     await services.report(build_intake(message))
+
+
+async def on_edit(update: Update, context: Context) -> None:
+    """A report edited in the liaison chat: links it gained become tickets."""
+    message = update.edited_message
+    if message is None or not from_reporter(message):
+        return
+    services = context.bot_data.services
+    if services.is_liaison_chat(message.chat_id):
+        await services.report_edited(build_intake(message))
 
 
 async def on_reply(update: Update, context: Context) -> None:

@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     ASSIGNED = "assigned"
     ESCALATED = "escalated"
     EVIDENCE_PURGED = "evidence_purged"
+    EDITED = "edited"
 
 
 class Escalation(StrEnum):
@@ -239,6 +240,19 @@ class EvidencePurged(Fact):
         return f"{self.items} item(s)"
 
 
+@dataclass(frozen=True, slots=True)
+class ReportEdited(Fact):
+    """The report was edited; `link_removed` when it no longer holds this ticket's link (the
+    ticket stays: history only grows)."""
+
+    KIND: ClassVar[EventKind] = EventKind.EDITED
+    link_removed: bool = False
+
+    def describe(self) -> str:
+        """`report edited` or `report edited: link removed`."""
+        return "report edited" + (": link removed" if self.link_removed else "")
+
+
 FACTS: dict[EventKind, type[Fact]] = {
     cls.KIND: cls
     for cls in (
@@ -255,6 +269,7 @@ FACTS: dict[EventKind, type[Fact]] = {
         Assigned,
         Escalated,
         EvidencePurged,
+        ReportEdited,
     )
 }
 
@@ -383,6 +398,8 @@ def parse_legacy(kind: str, detail: str) -> Fact:
     if k is EventKind.EVIDENCE_PURGED:
         m = _PURGED.match(detail)
         return EvidencePurged(items=int(m.group(1)) if m else 0)
+    if k is EventKind.EDITED:  # written only since events were typed; here for completeness
+        return ReportEdited(link_removed=detail.endswith("link removed"))
     return _legacy_escalation(detail)
 
 

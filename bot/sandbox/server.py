@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from bot.sandbox.chat_events import ChatEvents
 from bot.sandbox.client import add_control_routes
 from bot.sandbox.faults import ApiError, _error_for, _FailRule, _RandomFaults
 from bot.sandbox.methods_chats import ChatMethods
@@ -35,7 +36,7 @@ from bot.sandbox.params import _brief, _read_params
 from bot.sandbox.records import JSON, SentMessage, Upload
 from bot.sandbox.state import _Signal
 from bot.sandbox.text import detect_entities, parse_html, utf16_len
-from bot.sandbox.world import World, _wall_clock
+from bot.sandbox.world import _wall_clock
 
 __all__ = [
     "ApiError",
@@ -53,7 +54,7 @@ _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
 Handler = Callable[[JSON], Awaitable[Any]]
 
 
-class Sandbox(World, UpdateMethods, ChatMethods, MessageMethods):
+class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
     """A fake Bot API on loopback with a scriptable world; see the module docstring."""
 
     def __init__(

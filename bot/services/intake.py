@@ -5,7 +5,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from bot.domain.events import Created, Duplicate, MadeUrgent, Reopened, new_event
+from bot.domain.events import (
+    Created,
+    Duplicate,
+    MadeUrgent,
+    Reopened,
+    ReportEdited,
+    new_event,
+)
 from bot.domain.links import Link
 from bot.domain.tickets import Ticket, new_ticket, next_due_at
 from bot.notices import Card, DuplicateReply, LinkHint
@@ -29,22 +36,58 @@ class IntakeMixin(ServicesBase):
             self._changed()
             return IntakeResult(hinted=True)
 
+        async with self.db.transaction() as conn:
+            targets: list[Link | None] = list(intake.links) or [None]
+            result = await self._take_in(conn, intake, targets, now)
+        self._changed()
+        return result
+
+    async def report_edited(self, intake: Intake) -> IntakeResult:
+        """A report was edited: a link it gained becomes a ticket (the reply goes to the
+        edited message); a link it lost stays a ticket; every ticket of the report notes
+        the edit in its history."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            ids = await repo.list_tickets_of_report(conn, intake.chat_id, intake.message_id)
+            before = await repo.list_tickets_by_ids(conn, ids)
+            keys_now = {link.key for link in intake.links}
+            await repo.add_events(
+                conn,
+                [
+                    new_event(
+                        t.id,
+                        now,
+                        intake.reporter_id,
+                        ReportEdited(link_removed=t.link_key not in keys_now),
+                    )
+                    for t in before
+                    if t.link_key is not None
+                ],
+            )
+            known = {t.link_key for t in before}
+            gained: list[Link | None] = [k for k in intake.links if k.key not in known]
+            result = await self._take_in(conn, intake, gained, now) if gained else None
+        self._changed()
+        return result or IntakeResult()
+
+    async def _take_in(
+        self, conn: Connection, intake: Intake, targets: list[Link | None], now: datetime
+    ) -> IntakeResult:
+        """Each target a ticket (new, or counted again), then one reply: the card of the new
+        ones (naming the duplicates), or the duplicate reply."""
         new: list[int] = []
         dups: list[int] = []
-        async with self.db.transaction() as conn:
-            overrides = await self.overrides(conn, now)
-            targets: list[Link | None] = list(intake.links) or [None]
-            for link in targets:
-                ticket_id, created = await self._intake_one(conn, intake, link, now)
-                (new if created else dups).append(ticket_id)
-            if new:
-                card = Card(tickets=tuple(new), dup=tuple(dups), reply_to=intake.message_id)
-                await self._say(conn, intake.chat_id, card, now)
-                await self._page_on_call(conn, new, now, overrides)
-            else:
-                reply = DuplicateReply(tickets=tuple(dups), reply_to=intake.message_id)
-                await self._say(conn, intake.chat_id, reply, now)
-        self._changed()
+        overrides = await self.overrides(conn, now)
+        for link in targets:
+            ticket_id, created = await self._intake_one(conn, intake, link, now)
+            (new if created else dups).append(ticket_id)
+        if new:
+            card = Card(tickets=tuple(new), dup=tuple(dups), reply_to=intake.message_id)
+            await self._say(conn, intake.chat_id, card, now)
+            await self._page_on_call(conn, new, now, overrides)
+        else:
+            reply = DuplicateReply(tickets=tuple(dups), reply_to=intake.message_id)
+            await self._say(conn, intake.chat_id, reply, now)
         return IntakeResult(tuple(new), tuple(dups))
 
     async def _intake_one(

@@ -25,6 +25,7 @@ from bot.domain.events import (
     Rejected,
     Removed,
     Reopened,
+    ReportEdited,
     from_data,
     parse_legacy,
     to_data,
@@ -53,6 +54,8 @@ EXAMPLES: list[Fact] = [
     Escalated(reason=Escalation.NOBODY_ON_CALL, recipients=(2001,)),
     Escalated(reason=Escalation.UNREACHABLE, person="Andi Wijaya", recipients=(2001,)),
     EvidencePurged(items=2),
+    ReportEdited(),
+    ReportEdited(link_removed=True),
 ]
 
 
