@@ -80,6 +80,7 @@ class Card(Notice):
     KIND: ClassVar[str] = "card"
     TRACK: ClassVar[str | None] = "card"
     dup: tuple[int, ...] = ()
+    album: str | None = None  # the media_group_id of an album: its members share one card
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -69,6 +69,8 @@ class Renderer:
         with them are found again from the reports (`dups` is what the queue said then).
         """
         now = self.services.clock.now()
+        if not new:  # an album whose posts were all tracked already
+            return await self.render(DuplicateReply(tickets=tuple(dups))) if dups else []
         async with self.services.db.read() as conn:
             tickets = await repo.list_tickets_by_ids(conn, new)
             if not tickets:

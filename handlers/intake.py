@@ -106,6 +106,7 @@ def build_intake(message: Message) -> Intake:
         urgent=is_urgent(text),
         foreign_url=not links and has_foreign_url(text, marked),
         evidence=evidence,
+        album=message.media_group_id,
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.notices import Notice, from_payload, to_payload
+from bot.notices import Card, Notice, from_payload, to_payload
 from storage.db import Connection
 from storage.repository import from_db, must_instant, to_db
 
@@ -28,24 +28,62 @@ class OutboxItem:
     state: str
 
 
-async def add_outbox(conn: Connection, chat_id: int, notice: Notice, now: datetime) -> int:
-    """Queue a notice in the same transaction as the change that causes it."""
-    return (await add_outbox_many(conn, [(chat_id, notice)], now))[0]
+async def add_outbox(
+    conn: Connection,
+    chat_id: int,
+    notice: Notice,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> int:
+    """Queue a notice in the same transaction as the change that causes it (held back
+    until `not_before` when given)."""
+    return (await add_outbox_many(conn, [(chat_id, notice)], now, not_before))[0]
 
 
 async def add_outbox_many(
-    conn: Connection, items: Sequence[tuple[int, Notice]], now: datetime
+    conn: Connection,
+    items: Sequence[tuple[int, Notice]],
+    now: datetime,
+    not_before: datetime | None = None,
 ) -> list[int]:
     """Queue several notices at once; returns their row ids in order."""
     ids: list[int] = []
     for chat_id, notice in items:
-        payload = json.dumps(to_payload(notice), ensure_ascii=False, sort_keys=True)
         cur = await conn.execute(
-            "INSERT INTO outbox(chat_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-            (chat_id, notice.KIND, payload, to_db(now)),
+            "INSERT INTO outbox(chat_id, kind, payload, created_at, not_before) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (chat_id, notice.KIND, _encode(notice), to_db(now), to_db(not_before)),
         )
         ids.append(cur.lastrowid or 0)
     return ids
+
+
+def _encode(notice: Notice) -> str:
+    return json.dumps(to_payload(notice), ensure_ascii=False, sort_keys=True)
+
+
+async def find_pending_album_card(
+    conn: Connection, chat_id: int, album: str
+) -> tuple[int, Card] | None:
+    """The card of an album still waiting to go out (its members join it), if any."""
+    rows = await conn.execute_fetchall(
+        "SELECT id, kind, payload FROM outbox WHERE state = 'pending' AND chat_id = ? "
+        "AND kind = 'card' AND json_extract(payload, '$.album') = ? ORDER BY id DESC LIMIT 1",
+        (chat_id, album),
+    )
+    for row in rows:
+        notice = _notice(row["kind"], row["payload"])
+        if isinstance(notice, Card):
+            return row["id"], notice
+    return None
+
+
+async def replace_pending(conn: Connection, row_id: int, notice: Notice) -> None:
+    """A notice not yet delivered says more now (an album's card gains a member)."""
+    await conn.execute(
+        "UPDATE outbox SET payload = ? WHERE id = ? AND state = 'pending'",
+        (_encode(notice), row_id),
+    )
 
 
 def _notice(kind: str, payload: str) -> Notice | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.events import (
     Created,
@@ -18,8 +18,12 @@ from bot.domain.tickets import Ticket, new_ticket, next_due_at
 from bot.notices import Card, DuplicateReply, LinkHint
 from bot.services.base import ServicesBase
 from bot.services.records import Intake, IntakeResult
+from storage import outbox
 from storage import repository as repo
 from storage.db import Connection
+
+# Telegram delivers an album's messages as separate updates within a fraction of a second
+ALBUM_WAIT = timedelta(seconds=1.5)
 
 
 class IntakeMixin(ServicesBase):
@@ -81,7 +85,11 @@ class IntakeMixin(ServicesBase):
         for link in targets:
             ticket_id, created = await self._intake_one(conn, intake, link, now)
             (new if created else dups).append(ticket_id)
-        if new:
+        if intake.album is not None:
+            await self._album_card(conn, intake, intake.album, new, dups, now)
+            if new:
+                await self._page_on_call(conn, new, now, overrides)
+        elif new:
             card = Card(tickets=tuple(new), dup=tuple(dups), reply_to=intake.message_id)
             await self._say(conn, intake.chat_id, card, now)
             await self._page_on_call(conn, new, now, overrides)
@@ -89,6 +97,28 @@ class IntakeMixin(ServicesBase):
             reply = DuplicateReply(tickets=tuple(dups), reply_to=intake.message_id)
             await self._say(conn, intake.chat_id, reply, now)
         return IntakeResult(tuple(new), tuple(dups))
+
+    async def _album_card(
+        self,
+        conn: Connection,
+        intake: Intake,
+        album: str,
+        new: list[int],
+        dups: list[int],
+        now: datetime,
+    ) -> None:
+        """Posts forwarded as one album get one reply: the first member queues a card held
+        back a moment, the others join it while it waits (durably: a restart loses none)."""
+        pending = await outbox.find_pending_album_card(conn, intake.chat_id, album)
+        if pending is not None:
+            row_id, card = pending
+            joined = dataclasses.replace(
+                card, tickets=card.tickets + tuple(new), dup=card.dup + tuple(dups)
+            )
+            await outbox.replace_pending(conn, row_id, joined)
+            return
+        card = Card(tickets=tuple(new), dup=tuple(dups), reply_to=intake.message_id, album=album)
+        await outbox.add_outbox(conn, intake.chat_id, card, now, now + ALBUM_WAIT)
 
     async def _intake_one(
         self, conn: Connection, intake: Intake, link: Link | None, now: datetime

@@ -34,6 +34,7 @@ class Intake:
     urgent: bool = False
     foreign_url: bool = False
     evidence: EvidenceIn = field(default_factory=EvidenceIn)
+    album: str | None = None  # media_group_id: posts forwarded together, answered together
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,3 +76,26 @@ async def test_chatter_edited_into_a_report_becomes_a_ticket(tmp_path: Path) -> 
         w.sandbox.edit_text(CHAT, msg["message_id"], "rapat jam 3, dan ini: t.me/late_link/7")
         card = await w.reply_to(msg["message_id"])
         assert "https://t.me/late_link/7" in card.text
+
+
+async def test_an_album_of_posts_gets_one_ticket_each_and_one_reply(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        channel = w.sandbox.add_chat(-1001777000002, "Hoax hub", "channel", username="hoaxhub")
+        origins = [w.sandbox.origin_channel(channel, n) for n in (11, 12, 13)]
+        album = w.sandbox.forward_album(CHAT, RINA, origins)
+        first = album[0]["message_id"]
+        card = await w.reply_to(first)
+        await w.settled()
+        assert card.text.startswith("📥 3 new tickets")
+        assert all(f"https://t.me/hoaxhub/{n}" in card.text for n in (11, 12, 13))
+        replies = [m for m in w.sent() if m.reply_to in {a["message_id"] for a in album}]
+        assert replies == [card]  # one reply for the album
+        assert [r["link"] for r in await w.export()] == [
+            f"https://t.me/hoaxhub/{n}" for n in (11, 12, 13)
+        ]
+        again = w.sandbox.forward_album(CHAT, RINA, origins)
+        dup = await w.reply_to(again[0]["message_id"])
+        await w.settled()
+        assert dup.text.startswith("🔁 Already tracked")
+        assert all(f"#{n}" in dup.text for n in (1, 2, 3))
+        assert not [m for m in w.sent() if m.reply_to in {a["message_id"] for a in again[1:]}]
