@@ -86,6 +86,7 @@ def desk_of(settings: Settings, roster: Roster) -> Desk:
         language=settings.language,
         evidence_retention=settings.evidence_retention,
         digest_at=settings.digest_at,
+        ack_reaction=settings.ack_reaction.strip() or None,
     )
 
 

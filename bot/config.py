@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     language: str = "id"
     evidence_retention: Duration = timedelta(days=180)
     digest_at: Annotated[time | None, NoDecode] = Field(default=time(8, 0))
+    ack_reaction: str = "👍"  # a moderator's reaction on a card acknowledges it ("": off)
 
     @field_validator("supervisor_chat_id", mode="before")
     @classmethod

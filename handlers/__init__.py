@@ -10,6 +10,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    MessageReactionHandler,
     TypeHandler,
     filters,
 )
@@ -45,6 +46,7 @@ def register_handlers(app: LiaisonApp) -> None:
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CallbackQueryHandler(moderation.on_button, pattern=moderation.BUTTON))
+    app.add_handler(MessageReactionHandler(moderation.on_reaction))
     members = filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER
     app.add_handler(MessageHandler(members, access.on_members))
     app.add_handler(ChatMemberHandler(access.on_members, ChatMemberHandler.CHAT_MEMBER))

@@ -7,9 +7,10 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from telegram import Update
+from telegram import ReactionTypeEmoji, Update
 
 from bot.domain.commands import parse_username, split_outcome
+from bot.domain.roster import Role
 from bot.domain.tickets import Outcome
 from bot.notices import Answer, Feedback
 from bot.services import OUTCOME_WORDS
@@ -142,3 +143,21 @@ async def on_button(update: Update, context: Context) -> None:
     text = "\n".join(renderer.t(f.key, **f.args()) for f in feedback)[:200]
     refused = any(f.key is Answer.REFUSED for f in feedback)
     context.scope.answer_later(query, text or None, alert=refused)
+
+
+async def on_reaction(update: Update, context: Context) -> None:
+    """A moderator's acknowledge reaction on a card acknowledges its tickets, as /ack does;
+    anyone else's reaction changes nothing and says nothing."""
+    change = update.message_reaction
+    services = context.bot_data.services
+    wanted = services.desk.ack_reaction
+    if change is None or change.user is None or wanted is None:
+        return
+    added = {r.emoji for r in change.new_reaction if isinstance(r, ReactionTypeEmoji)} - {
+        r.emoji for r in change.old_reaction if isinstance(r, ReactionTypeEmoji)
+    }
+    if wanted not in added or not services.role_of(change.user.id).covers(Role.MODERATOR):
+        return
+    ids = await services.tickets_on_card(change.chat.id, change.message_id)
+    if ids:
+        await services.acknowledge(change.user.id, ids)  # the card's edit shows it

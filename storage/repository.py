@@ -252,6 +252,17 @@ async def list_tickets_on_card(conn: Connection, chat_id: int, message_id: int) 
     return [_ticket(r) for r in rows]
 
 
+async def list_tickets_of_card(conn: Connection, chat_id: int, message_id: int) -> list[int]:
+    """Tickets shown on one card message."""
+    rows = await _all(
+        conn,
+        "SELECT ticket_id FROM bot_messages WHERE chat_id = ? AND message_id = ? "
+        "AND kind = 'card' ORDER BY ticket_id",
+        (chat_id, message_id),
+    )
+    return [r[0] for r in rows]
+
+
 async def list_card_messages(conn: Connection, ticket_id: int) -> list[tuple[int, int]]:
     """(chat_id, message_id) of every card that shows this ticket."""
     rows = await _all(

@@ -23,6 +23,7 @@ class Desk:
     language: str = "id"
     evidence_retention: timedelta = timedelta(days=180)
     digest_at: time | None = time(8, 0)
+    ack_reaction: str | None = "👍"  # None: reactions acknowledge nothing
 
     def is_own_chat(self, chat_id: int | None) -> bool:
         """The liaison chat or the supervisor chat."""

@@ -17,6 +17,7 @@ class ChatEvents(World):
     """Scripted chat events beyond plain messages (the Sandbox's world)."""
 
     _media_groups = itertools.count(13_000_000_000_000_001)
+    _reactions: dict[tuple[int, int, int], tuple[str, ...]]  # set up by the Sandbox
 
     def edit_text(self, chat_id: int, message_id: int, text: str) -> JSON:
         """The author edits a message's text (or caption): an `edited_message` update."""
@@ -68,6 +69,28 @@ class ChatEvents(World):
         if found:
             message["entities"] = found
         return self._push_message(message)
+
+    def react(self, chat_id: int, user_id: int, message_id: int, *emoji: str) -> JSON:
+        """Someone sets their reactions on a message (none: takes them back). Telegram tells
+        the bot only where it is an admin, and only when it asked for `message_reaction`."""
+        if (chat_id, message_id) not in self._messages:
+            raise KeyError(f"no message {message_id} in chat {chat_id} to react to")
+        key = (chat_id, message_id, user_id)
+        old = self._reactions.get(key, ())
+        self._reactions[key] = emoji
+        update: JSON = {
+            "message_reaction": {
+                "chat": self.chat(chat_id),
+                "message_id": message_id,
+                "user": self.user(user_id),
+                "date": int(self._clock()),
+                "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+                "new_reaction": [{"type": "emoji", "emoji": e} for e in emoji],
+            }
+        }
+        if self.bot_user["id"] in self.admins.get(chat_id, set()):
+            self.push_update(update)
+        return update
 
     def pin(self, chat_id: int, user_id: int, message_id: int) -> JSON:
         """Someone pins a message: a service message carrying the pinned one."""

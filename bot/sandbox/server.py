@@ -97,6 +97,7 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
         self._members: dict[int, set[int]] = {}
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], JSON] = {}  # every live message, as Telegram has it
+        self._reactions: dict[tuple[int, int, int], tuple[str, ...]] = {}  # chat, message, user
         self._sent: dict[int, list[SentMessage]] = {}
         self._sent_index: dict[tuple[int, int], SentMessage] = {}
         self._updates: list[JSON] = []

@@ -41,6 +41,11 @@ class QueriesMixin(ServicesBase):
         async with self.db.read() as conn:
             return [t.id for t in await repo.list_tickets_on_card(conn, chat_id, message_id)]
 
+    async def tickets_on_card(self, chat_id: int, message_id: int) -> list[int]:
+        """Tickets a card message shows (not a notice that merely names them)."""
+        async with self.db.read() as conn:
+            return await repo.list_tickets_of_card(conn, chat_id, message_id)
+
     async def ticket_for_report(self, chat_id: int, message_id: int) -> list[int]:
         """Tickets created from a given report message."""
         async with self.db.read() as conn:
