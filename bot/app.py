@@ -87,6 +87,7 @@ def desk_of(settings: Settings, roster: Roster) -> Desk:
         evidence_retention=settings.evidence_retention,
         digest_at=settings.digest_at,
         ack_reaction=settings.ack_reaction.strip() or None,
+        notice_topic=settings.notice_topic,
     )
 
 

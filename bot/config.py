@@ -45,8 +45,9 @@ class Settings(BaseSettings):
     evidence_retention: Duration = timedelta(days=180)
     digest_at: Annotated[time | None, NoDecode] = Field(default=time(8, 0))
     ack_reaction: str = "👍"  # a moderator's reaction on a card acknowledges it ("": off)
+    notice_topic: int | None = None  # forum topic for notices the bot starts (None: General)
 
-    @field_validator("supervisor_chat_id", mode="before")
+    @field_validator("supervisor_chat_id", "notice_topic", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value

@@ -64,6 +64,7 @@ class Notice:
 
     tickets: tuple[int, ...] = ()
     reply_to: int | None = None
+    thread: int | None = None  # the forum topic to post in (None: the chat's default)
 
     def without_tickets(self) -> Notice:
         """The notice less its tickets (what must be equal for two to merge)."""

@@ -209,10 +209,14 @@ class Sender:
                     # merges with cards still arriving rather than going out half empty
                     first = rendered[0]
                     rest = [t for t in new if t not in first.ticket_ids]
-                    await self._send_all(chat_id, [first], reply_to, ids, mark=False)
+                    await self._send_all(
+                        chat_id, [first], reply_to, ids, mark=False, thread=self._topic(notice)
+                    )
                     await self._requeue_rest(ids, chat_id, rest)
                 else:
-                    await self._send_all(chat_id, rendered, reply_to, ids)
+                    await self._send_all(
+                        chat_id, rendered, reply_to, ids, thread=self._topic(notice)
+                    )
             elif isinstance(notice, Refresh):
                 await self._refresh(chat_id, notice.message_id, ids)
             elif isinstance(notice, ReportFiles | ExportFile):
@@ -224,7 +228,8 @@ class Sender:
                 await self._mark_sent(ids, None)
             else:
                 rendered = await self.renderer.render(merged(batch))
-                await self._send_all(chat_id, rendered, notice.reply_to, ids)
+                thread = self._topic(notice) if chat_id == self.services.desk.chat_id else None
+                await self._send_all(chat_id, rendered, notice.reply_to, ids, thread=thread)
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
             self._paused_until[chat_id] = asyncio.get_running_loop().time() + delay
@@ -253,6 +258,34 @@ class Sender:
             log.warning("send to %s failed (%s); retry in %.1fs", chat_id, exc, delay)
             await self._retry(batch, delay, str(exc))
 
+    async def _send_one(
+        self, chat_id: int, part: Rendered, target: int | None, thread: int | None
+    ) -> Message:
+        reply = ReplyParameters(target, allow_sending_without_reply=True) if target else None
+        try:
+            return await self.bot.send_message(
+                chat_id,
+                part.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(part.buttons),
+                reply_parameters=reply,
+                message_thread_id=thread,
+                disable_web_page_preview=True,
+            )
+        except BadRequest as exc:
+            if thread is None or "thread not found" not in exc.message.lower():
+                raise
+            # a wrong LIAISON_NOTICE_TOPIC (or a deleted topic) must not lose the notice
+            log.error("topic %s of chat %s not found; posting in General", thread, chat_id)
+            return await self._send_one(chat_id, part, target, None)
+
+    def _topic(self, notice: Notice) -> int | None:
+        """Where in a forum a notice goes: its report's topic; a notice the bot starts
+        itself (no reply) in the configured notice topic (None: General)."""
+        if notice.thread is not None or notice.reply_to is not None:
+            return notice.thread
+        return self.services.desk.notice_topic
+
     async def _send_all(
         self,
         chat_id: int,
@@ -261,6 +294,7 @@ class Sender:
         ids: list[int],
         *,
         mark: bool = True,
+        thread: int | None = None,
     ) -> None:
         last: Message | None = None
         for index, part in enumerate(rendered):
@@ -269,16 +303,7 @@ class Sender:
             target = (
                 part.reply_to if part.reply_to is not None else reply_to if index == 0 else None
             )
-            last = await self.bot.send_message(
-                chat_id,
-                part.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(part.buttons),
-                reply_parameters=(
-                    ReplyParameters(target, allow_sending_without_reply=True) if target else None
-                ),
-                disable_web_page_preview=True,
-            )
+            last = await self._send_one(chat_id, part, target, thread)
             self._count(chat_id, new_message=True)
             self.delivered += 1
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from telegram import Message, Update
 
@@ -13,6 +13,23 @@ from bot.services import Services
 
 if TYPE_CHECKING:
     from bot.context import Context
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message was written in (None: General, or not a forum)."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+class Reply(TypedDict):
+    """A notice's fields that answer a message."""
+
+    reply_to: int
+    thread: int | None
+
+
+def replying(message: Message) -> Reply:
+    """A notice's fields that answer this message: a reply, in its topic."""
+    return {"reply_to": message.message_id, "thread": topic_of(message)}
 
 
 def sender_of(update: Update, context: Context) -> tuple[Message, int, Services] | None:
@@ -38,14 +55,12 @@ async def answer(message: Message, services: Services, feedback: list[Feedback])
     """One reply with what happened, leaving out what the chat already sees (cards, notices)."""
     items = tuple(f for f in feedback if not (f.changed and f.shown_in == message.chat_id))
     if items:
-        await services.say(
-            message.chat_id, FeedbackReply(items=items, reply_to=message.message_id)
-        )
+        await services.say(message.chat_id, FeedbackReply(items=items, **replying(message)))
 
 
 async def usage(message: Message, services: Services, cmd: str) -> None:
     """The command's one-line usage hint, as a reply."""
-    await services.say(message.chat_id, Usage(cmd=cmd, reply_to=message.message_id))
+    await services.say(message.chat_id, Usage(cmd=cmd, **replying(message)))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from telegram import Message, MessageEntity, MessageOriginChannel, Update
 
 from bot.domain.links import Link, channel_post_link, extract_links, has_foreign_url, is_urgent
 from bot.services import EvidenceIn, Intake
+from handlers.common import topic_of
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -107,6 +108,7 @@ def build_intake(message: Message) -> Intake:
         foreign_url=not links and has_foreign_url(text, marked),
         evidence=evidence,
         album=message.media_group_id,
+        thread=topic_of(message),
     )
 
 

@@ -17,7 +17,7 @@ from bot.notices import (
     OpenList,
     TicketDetail,
 )
-from handlers.common import answer, sender_of, targets, usage
+from handlers.common import answer, replying, sender_of, targets, usage
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -43,7 +43,7 @@ async def cmd_help(update: Update, context: Context) -> None:
         return
     message, actor, services = got
     role = services.role_of(actor)
-    await services.say(message.chat_id, Help(role=role.value, reply_to=message.message_id))
+    await services.say(message.chat_id, Help(role=role.value, **replying(message)))
 
 
 async def cmd_ticket(update: Update, context: Context) -> None:
@@ -60,7 +60,7 @@ async def cmd_ticket(update: Update, context: Context) -> None:
     if await services.find_ticket(ids[0]) is None:
         await answer(message, services, [Feedback(Answer.UNKNOWN_TICKET, ids[0])])
         return
-    detail = TicketDetail(tickets=tuple(ids), reply_to=message.message_id)
+    detail = TicketDetail(tickets=tuple(ids), **replying(message))
     await services.say(message.chat_id, detail)
 
 
@@ -70,7 +70,7 @@ async def cmd_open(update: Update, context: Context) -> None:
     if got is None:
         return
     message, _actor, services = got
-    await services.say(message.chat_id, OpenList(reply_to=message.message_id))
+    await services.say(message.chat_id, OpenList(**replying(message)))
 
 
 async def cmd_oncall(update: Update, context: Context) -> None:
@@ -81,7 +81,7 @@ async def cmd_oncall(update: Update, context: Context) -> None:
     message, actor, services = got
     args = context.args or []
     if not args:
-        await services.say(message.chat_id, OnCallInfo(reply_to=message.message_id))
+        await services.say(message.chat_id, OnCallInfo(**replying(message)))
         return
     try:
         if len(args) > 2:
@@ -93,6 +93,6 @@ async def cmd_oncall(update: Update, context: Context) -> None:
         await usage(message, services, "oncall")
         return
     if feedback.key is Answer.ONCALL_SET:
-        await services.say(message.chat_id, OnCallInfo(reply_to=message.message_id))
+        await services.say(message.chat_id, OnCallInfo(**replying(message)))
     else:
         await answer(message, services, [feedback])

@@ -24,6 +24,7 @@ class Desk:
     evidence_retention: timedelta = timedelta(days=180)
     digest_at: time | None = time(8, 0)
     ack_reaction: str | None = "👍"  # None: reactions acknowledge nothing
+    notice_topic: int | None = None  # forum topic of the notices the bot starts itself
 
     def is_own_chat(self, chat_id: int | None) -> bool:
         """The liaison chat or the supervisor chat."""

@@ -92,6 +92,34 @@ class ChatEvents(World):
             self.push_update(update)
         return update
 
+    def open_topic(self, chat_id: int, user_id: int, name: str) -> int:
+        """Someone opens a forum topic (the chat becomes a forum); returns its thread id,
+        which is the id of the topic's service message, as on Telegram."""
+        self.chat(chat_id)["is_forum"] = True
+        message = self._new_message(chat_id, user_id)
+        if message["message_id"] == 1:  # thread 1 is General (the chat itself), never a topic
+            message["message_id"] = self._take_message_id(chat_id)
+        message["forum_topic_created"] = {"name": name, "icon_color": 7322096}
+        thread = int(message["message_id"])
+        message["message_thread_id"] = thread
+        message["is_topic_message"] = True
+        self._topics.setdefault(chat_id, set()).add(thread)
+        self._push_message(message)
+        return thread
+
+    def say_in_topic(self, chat_id: int, user_id: int, thread: int, text: str) -> JSON:
+        """A user writes in a forum topic."""
+        if thread not in self._topics.get(chat_id, set()):
+            raise KeyError(f"no topic {thread} in chat {chat_id}")
+        message = self._new_message(chat_id, user_id)
+        message["message_thread_id"] = thread
+        message["is_topic_message"] = True
+        message["text"] = text
+        found = detect_entities(text)
+        if found:
+            message["entities"] = found
+        return self._push_message(message)
+
     def pin(self, chat_id: int, user_id: int, message_id: int) -> JSON:
         """Someone pins a message: a service message carrying the pinned one."""
         pinned = self._messages.get((chat_id, message_id))

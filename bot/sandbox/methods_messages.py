@@ -97,6 +97,25 @@ class MessageMethods(SandboxState):
             return None
         raise _bad("message to be replied not found")
 
+    def _topic_of(self, params: JSON, chat: JSON, reply_to: int | None) -> JSON:
+        """The forum topic a sent message lands in: the one asked for (it must exist: the
+        General topic has no thread id), else the replied-to message's, else none."""
+        chat_id = int(chat["id"])
+        asked = params.get("message_thread_id")
+        if asked not in (None, ""):
+            thread = _int_param(params, "message_thread_id", 0)
+            if not chat.get("is_forum") or thread not in self._topics.get(chat_id, set()):
+                raise _bad("message thread not found")
+            return {"message_thread_id": thread, "is_topic_message": True}
+        if reply_to is not None:
+            replied = self._messages[(chat_id, reply_to)]
+            if replied.get("is_topic_message"):
+                return {
+                    "message_thread_id": replied["message_thread_id"],
+                    "is_topic_message": True,
+                }
+        return {}
+
     def _check_group_limit(self, chat_id: int) -> None:
         if self.group_limit is None or chat_id >= 0:
             return
@@ -160,6 +179,7 @@ class MessageMethods(SandboxState):
             edits=[],
             sent_at=asyncio.get_running_loop().time(),
             entities=entities,
+            thread=message.get("message_thread_id"),
         )
         self._sent.setdefault(chat_id, []).append(sent)
         self._sent_index[(chat_id, sent.message_id)] = sent
@@ -182,7 +202,7 @@ class MessageMethods(SandboxState):
             html=html,
             markup=markup,
             reply_to=reply_to,
-            extra={},
+            extra=self._topic_of(params, chat, reply_to),
         )
 
     async def _send_media(self, params: JSON, kind: str) -> JSON:
@@ -200,18 +220,16 @@ class MessageMethods(SandboxState):
         markup = self._markup(params)
         reply_to = self._reply_target(params, int(chat["id"]))
         n = next(self._file_ids)
-        extra: JSON
+        extra: JSON = self._topic_of(params, chat, reply_to)
         if kind == "photo":
-            extra = {"photo": self._photo_sizes()}
+            extra["photo"] = self._photo_sizes()
         else:
-            extra = {
-                "document": {
-                    "file_id": f"BQACAgSandboxDoc{n}",
-                    "file_unique_id": f"AgADSbxDoc{n}",
-                    "file_name": upload.file_name if upload else "document",
-                    "mime_type": upload.content_type if upload else "application/octet-stream",
-                    "file_size": len(upload.data) if upload else 0,
-                }
+            extra["document"] = {
+                "file_id": f"BQACAgSandboxDoc{n}",
+                "file_unique_id": f"AgADSbxDoc{n}",
+                "file_name": upload.file_name if upload else "document",
+                "mime_type": upload.content_type if upload else "application/octet-stream",
+                "file_size": len(upload.data) if upload else 0,
             }
         return self._store(
             chat,

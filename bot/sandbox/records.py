@@ -43,6 +43,7 @@ class SentMessage:
     sent_at: float  # loop.time() at send
     entities: list[JSON] = field(default_factory=list)
     deleted: bool = False
+    thread: int | None = None  # the forum topic it was sent in (None: General, or no forum)
 
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data) of every callback button, row by row."""

@@ -98,6 +98,7 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], JSON] = {}  # every live message, as Telegram has it
         self._reactions: dict[tuple[int, int, int], tuple[str, ...]] = {}  # chat, message, user
+        self._topics: dict[int, set[int]] = {}  # forum chat id -> thread ids of its topics
         self._sent: dict[int, list[SentMessage]] = {}
         self._sent_index: dict[tuple[int, int], SentMessage] = {}
         self._updates: list[JSON] = []

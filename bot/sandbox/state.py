@@ -65,6 +65,7 @@ class SandboxState:
     _members: dict[int, set[int]]
     _next_message_id: dict[int, int]
     _messages: dict[tuple[int, int], JSON]
+    _topics: dict[int, set[int]]
     _sent: dict[int, list[SentMessage]]
     _sent_index: dict[tuple[int, int], SentMessage]
     _updates: list[JSON]

@@ -36,7 +36,8 @@ class IntakeMixin(ServicesBase):
             if not intake.foreign_url:
                 return IntakeResult()
             async with self.db.transaction() as conn:
-                await self._say(conn, intake.chat_id, LinkHint(reply_to=intake.message_id), now)
+                hint = LinkHint(reply_to=intake.message_id, thread=intake.thread)
+                await self._say(conn, intake.chat_id, hint, now)
             self._changed()
             return IntakeResult(hinted=True)
 
@@ -90,11 +91,18 @@ class IntakeMixin(ServicesBase):
             if new:
                 await self._page_on_call(conn, new, now, overrides)
         elif new:
-            card = Card(tickets=tuple(new), dup=tuple(dups), reply_to=intake.message_id)
+            card = Card(
+                tickets=tuple(new),
+                dup=tuple(dups),
+                reply_to=intake.message_id,
+                thread=intake.thread,
+            )
             await self._say(conn, intake.chat_id, card, now)
             await self._page_on_call(conn, new, now, overrides)
         else:
-            reply = DuplicateReply(tickets=tuple(dups), reply_to=intake.message_id)
+            reply = DuplicateReply(
+                tickets=tuple(dups), reply_to=intake.message_id, thread=intake.thread
+            )
             await self._say(conn, intake.chat_id, reply, now)
         return IntakeResult(tuple(new), tuple(dups))
 
@@ -117,7 +125,13 @@ class IntakeMixin(ServicesBase):
             )
             await outbox.replace_pending(conn, row_id, joined)
             return
-        card = Card(tickets=tuple(new), dup=tuple(dups), reply_to=intake.message_id, album=album)
+        card = Card(
+            tickets=tuple(new),
+            dup=tuple(dups),
+            reply_to=intake.message_id,
+            album=album,
+            thread=intake.thread,
+        )
         await outbox.add_outbox(conn, intake.chat_id, card, now, now + ALBUM_WAIT)
 
     async def _intake_one(

@@ -35,6 +35,7 @@ class Intake:
     foreign_url: bool = False
     evidence: EvidenceIn = field(default_factory=EvidenceIn)
     album: str | None = None  # media_group_id: posts forwarded together, answered together
+    thread: int | None = None  # the forum topic it was written in: replies go there
 
 
 @dataclass(frozen=True, slots=True)

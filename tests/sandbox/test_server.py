@@ -665,3 +665,24 @@ async def test_control_api_against_a_subprocess() -> None:
         process.terminate()
         await asyncio.wait_for(process.communicate(), 10)
     assert process.returncode == 0
+
+
+# --------------------------------------------------------------------------- forum topics
+
+
+async def test_topics_replies_stay_in_their_topic_and_a_wrong_thread_is_refused(
+    sandbox: Sandbox, bot: Bot
+) -> None:
+    topic = sandbox.open_topic(LIAISON, ANN, "Reports")
+    assert topic != 1  # thread 1 is General, never a topic
+    report = sandbox.say_in_topic(LIAISON, ANN, topic, "t.me/x/1")
+    reply = await bot.send_message(LIAISON, "answer", reply_to_message_id=report["message_id"])
+    assert reply.message_thread_id == topic and reply.is_topic_message
+    notice = await bot.send_message(LIAISON, "notice", message_thread_id=topic)
+    assert notice.message_thread_id == topic
+    assert (await bot.send_message(LIAISON, "general")).message_thread_id is None
+    for wrong in (1, topic + 50):
+        with pytest.raises(BadRequest, match="thread not found"):
+            await bot.send_message(LIAISON, "lost", message_thread_id=wrong)
+    with pytest.raises(BadRequest, match="thread not found"):
+        await bot.send_message(OTHER_GROUP, "not a forum", message_thread_id=topic)
