@@ -6,6 +6,14 @@ message and before `mark_outbox_sent` commits, that message is sent again after 
 (at most once more). Nothing is ever dropped: transient failures (429, 5xx, timeouts) are
 retried; only permanent ones (403 on a direct message, a 400 the bot cannot fix) are
 recorded as failed.
+
+Retry rule: a 429 waits exactly its `retry_after` and leaves the backoff alone (Telegram
+said when to come back). 5xx, network errors and timeouts back off from `backoff_base`
+(1 s), doubling with each consecutive such failure of the row, capped at `max_backoff`
+(30 s), each delay scaled by a uniform random factor within +-`jitter` (20 %). The count of
+consecutive transient failures is kept in memory per row: a 429 in between neither grows
+nor resets it; after a restart it starts again at 1 s (the delay itself is durable, as the
+row's not_before).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,7 +62,18 @@ class Limits:
     group_messages: int = 20  # per group_window in one group
     group_window: float = 60.0
     min_gap: float = 1.0  # between two messages to the same chat
-    max_backoff: float = 60.0
+    backoff_base: float = 1.0  # the first wait after a 5xx, network error or timeout
+    max_backoff: float = 30.0
+    jitter: float = 0.2  # each backoff is scaled by a factor within 1 +- jitter
+
+
+def backoff(limits: Limits, failures: int, rng: random.Random) -> float:
+    """The wait after the `failures`-th consecutive transient failure (1, 2, ...):
+    base * 2**(failures - 1), capped, times a uniform factor within 1 +- jitter (never
+    above the cap)."""
+    plain = min(limits.max_backoff, limits.backoff_base * 2.0 ** min(max(failures, 1) - 1, 30))
+    factor = rng.uniform(1.0 - limits.jitter, 1.0 + limits.jitter)
+    return min(limits.max_backoff, plain * factor)
 
 
 def keyboard(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
@@ -72,12 +92,20 @@ class Sender:
     """Delivers pending outbox rows; one worker per chat so a busy group never blocks a DM."""
 
     def __init__(
-        self, bot: Bot, services: Services, renderer: Renderer, limits: Limits | None = None
+        self,
+        bot: Bot,
+        services: Services,
+        renderer: Renderer,
+        limits: Limits | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.bot = bot
         self.services = services
         self.renderer = renderer
         self.limits = limits or Limits()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # outbox row id -> its consecutive transient failures (5xx, network, timeout)
+        self._failures: dict[int, int] = {}
         self._wake = asyncio.Event()
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._sent: dict[int, deque[float]] = {}
@@ -118,7 +146,10 @@ class Sender:
                         continue
                     task = self._workers.get(chat_id)
                     if (task is None or task.done()) and not self._stopping.is_set():
-                        self._workers[chat_id] = loop.create_task(self._work(chat_id))
+                        task = loop.create_task(self._work(chat_id))
+                        # a row that fell due while this worker was finishing is seen at once
+                        task.add_done_callback(lambda _: self._wake.set())
+                        self._workers[chat_id] = task
                 with contextlib.suppress(TimeoutError):
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel
                     async with asyncio.timeout(soonest or 30.0):
@@ -238,10 +269,17 @@ class Sender:
         except Forbidden as exc:
             await self._fail(ids, f"403 {exc.message}")
             if chat_id > 0:
-                log.info("direct message to %s refused (never started the bot?)", chat_id)
+                # direct messages are a best-effort extra: someone who never started the bot
+                # or blocked it is expected, not an error
+                log.info("direct message to %s refused (%s)", chat_id, exc.message)
                 await self.services.mark_dm(chat_id, False)
-            else:
+            elif self.services.desk.is_own_chat(chat_id):
+                # the liaison or supervisor chat itself refuses the bot: someone must act
                 log.error("chat %s refuses the bot: %s", chat_id, exc.message)
+            elif isinstance(notice, Leave):
+                log.info("group %s refused the goodbye (already out): %s", chat_id, exc.message)
+            else:
+                log.warning("foreign chat %s refuses the bot: %s", chat_id, exc.message)
         except ChatMigrated as exc:
             new_id = int(exc.new_chat_id)
             log.error(
@@ -253,10 +291,17 @@ class Sender:
             log.error("400 from Telegram for chat %s (%s): %s", chat_id, head.kind, exc.message)
             await self._fail(ids, f"400 {exc.message}")
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx: transient, try again
-            attempts = head.attempts + 1
-            delay = min(self.limits.max_backoff, 0.5 * 2 ** min(attempts, 10))
-            log.warning("send to %s failed (%s); retry in %.1fs", chat_id, exc, delay)
+            failures = 1 + max(self._failures.get(i, 0) for i in ids)
+            delay = backoff(self.limits, failures, self._rng)
+            log.warning(
+                "send to %s failed (%s); transient failure %d, retry in %.1fs",
+                chat_id,
+                exc,
+                failures,
+                delay,
+            )
             await self._retry(batch, delay, str(exc))
+            self._failures.update(dict.fromkeys(ids, failures))
 
     async def _send_one(
         self, chat_id: int, part: Rendered, target: int | None, thread: int | None
@@ -320,6 +365,7 @@ class Sender:
             await outbox.mark_outbox_sent(conn, ids, now, None)
             if rest:
                 await outbox.add_outbox(conn, chat_id, Card(tickets=tuple(rest)), now)
+        self._forget(ids)
 
     async def _send_files(
         self, chat_id: int, notice: ReportFiles | ExportFile, ids: list[int]
@@ -392,6 +438,7 @@ class Sender:
             try:
                 async with self.services.db.transaction() as conn:
                     await outbox.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
+                self._forget(ids)
                 return
             except StorageError as exc:
                 log.error("cannot record delivered rows %s yet (%s); retrying", ids, exc)
@@ -406,6 +453,12 @@ class Sender:
     async def _fail(self, ids: list[int], error: str) -> None:
         async with self.services.db.transaction() as conn:
             await outbox.mark_outbox_failed(conn, ids, error)
+        self._forget(ids)
+
+    def _forget(self, ids: list[int]) -> None:
+        """A row delivered or given up: its transient failures no longer matter."""
+        for i in ids:
+            self._failures.pop(i, None)
 
     async def drain(self, within: float = 10.0) -> bool:
         """Wait until nothing deliverable is pending (for tests and clean stops)."""

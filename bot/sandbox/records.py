@@ -59,3 +59,14 @@ class SentMessage:
         data = dataclasses.asdict(self)
         data["file_bytes"] = None if self.file_bytes is None else len(self.file_bytes)
         return data
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One Bot API call as the sandbox answered it: when it came in (event loop time, so
+    gaps between calls are exact), the method, the HTTP status and the parameters."""
+
+    at: float
+    method: str
+    status: int
+    params: JSON = field(repr=False)

@@ -33,12 +33,13 @@ from bot.sandbox.methods_chats import ChatMethods
 from bot.sandbox.methods_messages import MessageMethods
 from bot.sandbox.methods_updates import UpdateMethods
 from bot.sandbox.params import _brief, _read_params
-from bot.sandbox.records import JSON, SentMessage, Upload
+from bot.sandbox.records import JSON, Answered, SentMessage, Upload
 from bot.sandbox.state import _Signal
 from bot.sandbox.text import detect_entities, parse_html, utf16_len
 from bot.sandbox.world import _wall_clock
 
 __all__ = [
+    "Answered",
     "ApiError",
     "Sandbox",
     "SentMessage",
@@ -81,6 +82,7 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
         self._clock = clock or _wall_clock
 
         self.calls: list[tuple[str, JSON]] = []
+        self.answered: list[Answered] = []  # every call: when it came in, how it was answered
         self.confirmed_offset = 0
         self.left_chats: set[int] = set()
         self.admins: dict[int, set[int]] = {}  # chat id -> user ids (the bot included)
@@ -326,16 +328,28 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
     # ------------------------------------------------------------------ HTTP
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        """Answer one Bot API call; each is recorded in ``answered`` with the instant it came
+        in (event loop time) and the status it got, so a test can time the bot's retries."""
+        arrived = asyncio.get_running_loop().time()
         token = request.match_info["token"]
         requested = request.match_info["method"]
         method, handler = self._methods.get(requested.lower(), (requested, None))
+        params: JSON = {}
         try:
             params = await _read_params(request)
         except ApiError as exc:
             self.calls.append((method, {}))
-            return self._answer(exc.body(), exc.status)
-        self.calls.append((method, params))
-        self._activity.fire()
+            response = self._answer(exc.body(), exc.status)
+        else:
+            self.calls.append((method, params))
+            self._activity.fire()
+            response = await self._carry_out(method, handler, token, params)
+        self.answered.append(Answered(arrived, method, response.status, params))
+        return response
+
+    async def _carry_out(
+        self, method: str, handler: Handler | None, token: str, params: JSON
+    ) -> web.Response:
         try:
             if token != self.token:
                 if _TOKEN_SHAPE.fullmatch(token):
