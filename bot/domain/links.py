@@ -1,7 +1,8 @@
 """Recognise Telegram links in reports and normalise them to one canonical form.
 
 One piece of content is one ticket however it is written, so every accepted spelling
-(hosts, schemes, `tg://` forms, topics, `?single`, ...) collapses to one `Link.key`.
+(hosts, schemes, ports 80/443, percent-escapes, `tg://` forms, topics, `?single`, bot and
+chat actions such as `?start=`, extra path after a post, ...) collapses to one `Link.key`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import unquote
 
 __all__ = [
     "Link",
@@ -31,6 +33,7 @@ class LinkKind(StrEnum):
     CHANNEL = "channel"
     STORY = "story"
     INVITE = "invite"
+    MINI_APP = "mini_app"  # t.me/<bot>/<app>: a direct-link mini app (gambling ones are targets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +41,15 @@ class Link:
     """A reportable Telegram link in canonical form."""
 
     canonical: str  # display form, the username as written
-    key: str  # dedup key: canonical with the username lower-cased (invite hash keeps case)
+    key: str  # dedup key: canonical, username and app name lower-cased (invite hash keeps case)
     kind: LinkKind
-    channel: str | None  # roll-up key: lower-cased username or "c/<internal>"; None for invites
+    channel: str | None  # roll-up key: lower-cased username (a mini app: its bot's) or
+    # "c/<internal>"; None for invites
 
 
 _BASE = "https://t.me/"
 _HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog"})
+_DEFAULT_PORTS = frozenset({80, 443})  # an explicit default port is the same link
 _MAX_ID_DIGITS = 15
 _MAX_HASH_LEN = 64
 _PRIVATE_OFFSET = 1_000_000_000_000  # private chat ids are -100<internal>
@@ -78,12 +83,19 @@ _RESERVED = frozenset(
         "settings",
         "privacy",
         "nft",
+        "addstyle",
+        "auction",
+        "newbot",
+        "call",
         "stars",
         "telegrampassport",
     }
 )
 
-_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9]")
+# 5..32 of [A-Za-z0-9_], a letter first, no trailing "_" and no "__"
+_USERNAME = re.compile(r"(?!.*__)[A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9]")
+# a mini app's short name: a post id is digits, an app name starts with a letter
+_APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,63}")
 _DIGITS = re.compile(r"[0-9]+")
 _INVITE_HASH = re.compile(r"[A-Za-z0-9_-]+")
 _SCHEME = re.compile(r"(?:(?P<web>https?)://|(?P<tg>tg):(?://)?)", re.IGNORECASE)
@@ -97,11 +109,14 @@ _TRAILING = ".,!?:;'\"*)]}>»”’…"
 # A link in raw text may not continue another word, domain, path, address or query.
 _BOUNDARY = r"(?<![\w.@/\\=&?#%+~-])"
 _LINK_CHARS = r"[A-Za-z0-9_.~%+=&?#/-]"
+_DOT = r"(?:\.|%2e)"  # a dot, or its percent-escape
 _CANDIDATE = re.compile(
     _BOUNDARY + r"(?:"
-    r"(?:https?://)?(?:www\.)?(?:(?:[a-z0-9_]+\.)?t\.me|telegram\.(?:me|dog))"
+    r"(?:https?://)?(?:www" + _DOT + r")?"
+    r"(?:(?:[a-z0-9_]+" + _DOT + r")?t" + _DOT + r"me|telegram" + _DOT + r"(?:me|dog))"
     r"(?![\w@-]|\.\w)"  # not t.me.evil.com, t.me@evil.com, t.me-x
-    r"(?:[/?#]" + _LINK_CHARS + r"*)?"
+    r"(?::[0-9]+)?"  # a port: only 80 and 443 make a link, see _from_web
+    r"(?:(?:[/?#]|%2f|%3f)" + _LINK_CHARS + r"*)?"
     r"|tg:(?://)?[a-z]+\?" + _LINK_CHARS + r"*"
     r")",
     re.IGNORECASE,
@@ -112,7 +127,8 @@ _URLISH = re.compile(
     r"(?<![\w.@/\\-])(?:"
     r"https?://[^\s<>\"'`]+"
     r"|www\.[^\s<>\"'`]+"
-    r"|(?:[a-z0-9][a-z0-9-]*\.)+(?P<tld>[a-z]{2,24})(?![\w-])(?P<path>/[^\s<>\"'`]*)?"
+    r"|(?:[a-z0-9][a-z0-9-]*\.)+(?P<tld>[a-z]{2,24})(?![\w-])"
+    r"(?P<port>:[0-9]+)?(?P<path>/[^\s<>\"'`]*)?"
     r")",
     re.IGNORECASE,
 )
@@ -131,7 +147,7 @@ _URGENT = re.compile(r"(?<![\w@/\\=&%+~-])[#!]urgent(?![\w-])", re.IGNORECASE)
 
 def normalise_link(raw: str) -> Link | None:
     """Return the canonical Link for one candidate string, or None if it is not content."""
-    text = raw.strip().lstrip(_LEADING).rstrip(_TRAILING)
+    text = _unescape(raw.strip().lstrip(_LEADING).rstrip(_TRAILING))
     if not text or any(ch.isspace() for ch in text):
         return None
     scheme = _SCHEME.match(text)
@@ -163,7 +179,7 @@ def has_foreign_url(text: str, entity_urls: Sequence[str] = ()) -> bool:
         tld = match.group("tld")
         if tld and not match.group("path") and tld.lower() not in _COMMON_TLDS:
             continue  # "Mr.Smith", "selesai.Terima": words, not a domain
-        if not _is_telegram_host(_host_of(match.group())):
+        if not _is_telegram_authority(*_authority_of(match.group())):
             return True
     return False
 
@@ -196,8 +212,8 @@ def _from_web(rest: str) -> Link | None:
     if "@" in authority:
         return None
     host, _, port = authority.partition(":")
-    if port and not _DIGITS.fullmatch(port):
-        return None
+    if port and not (_DIGITS.fullmatch(port) and int(port) in _DEFAULT_PORTS):
+        return None  # another port is another server, not Telegram's
     host = host.rstrip(".")
     if host.lower().startswith("www."):
         host = host[4:]
@@ -217,9 +233,8 @@ def _from_path(segments: list[str], params: dict[str, str]) -> Link | None:
     if not segments:
         return None
     head = segments[0]
-    if head.startswith("+") or head.upper().startswith("%2B"):
-        plus = 1 if head.startswith("+") else 3
-        return _invite(head[plus:]) if len(segments) == 1 else None
+    if head.startswith("+"):
+        return _invite(head[1:]) if len(segments) == 1 else None
     lowered = head.lower()
     if lowered == "joinchat":
         return _invite(segments[1]) if len(segments) == 2 else None
@@ -233,27 +248,36 @@ def _from_path(segments: list[str], params: dict[str, str]) -> Link | None:
 
 
 def _from_public_path(segments: list[str], params: dict[str, str]) -> Link | None:
-    user = segments[0]
+    user, rest = segments[0], segments[1:]
     if not _is_username(user):
         return None
-    if len(segments) == 1:
+    if not rest:
+        # ?start=, ?startgroup, ?startapp, ?game, ?voicechat, ?boost, ...: the chat itself
         return _public(user, "", LinkKind.CHANNEL)
-    if len(segments) == 2:
-        return _post(user, _id(segments[1]), params)
-    if len(segments) == 3 and segments[1].lower() == "s":
-        story = _id(segments[2])
+    if rest[0].lower() == "s":
+        story = _id(rest[1]) if len(rest) == 2 else None
         return None if story is None else _public(user, f"/s/{story}", LinkKind.STORY)
-    if len(segments) == 3 and _id(segments[1]) is not None:
-        return _post(user, _id(segments[2]), params)  # forum topic: the last number is the post
-    return None
+    if len(rest) == 1 and _APP_NAME.fullmatch(rest[0]):
+        return _mini_app(user, rest[0])
+    return _post(user, _post_id(rest), params)
+
+
+def _post_id(rest: list[str]) -> int | None:
+    """The post of `<id>` or `<thread>/<id>`, however much non-numeric path follows it."""
+    first = _id(rest[0])
+    if first is None or len(rest) == 1:
+        return first
+    if not _DIGITS.fullmatch(rest[1]):
+        return first  # <id>/junk/...: the post
+    if len(rest) > 2 and _DIGITS.fullmatch(rest[2]):
+        return None  # three numbers: no reading is sure
+    return _id(rest[1])  # forum topic: the last number is the post
 
 
 def _from_private_path(segments: list[str], params: dict[str, str]) -> Link | None:
-    if len(segments) not in (2, 3):
+    if len(segments) < 2:
         return None
-    if len(segments) == 3 and _id(segments[1]) is None:
-        return None
-    internal, post = _id(segments[0]), _id(segments[-1])
+    internal, post = _id(segments[0]), _post_id(segments[1:])
     if internal is None or post is None:
         return None
     return _private(internal, post, _id(params.get("comment", "")))
@@ -269,6 +293,9 @@ def _from_tg(rest: str) -> Link | None:
             return None
         if "post" in params:
             return _post(user, _id(params["post"]), params)
+        if "appname" in params:
+            app = params["appname"]
+            return _mini_app(user, app) if _APP_NAME.fullmatch(app) else None
         if "story" in params:
             story = _id(params["story"])
             return None if story is None else _public(user, f"/s/{story}", LinkKind.STORY)
@@ -290,6 +317,16 @@ def _post(user: str, post: int | None, params: dict[str, str]) -> Link | None:
     if comment is None:
         return _public(user, f"/{post}", LinkKind.POST)
     return _public(user, f"/{post}?comment={comment}", LinkKind.COMMENT)
+
+
+def _mini_app(bot: str, app: str) -> Link:
+    # app short names compare like usernames: case-insensitively, as written for display
+    return Link(
+        canonical=f"{_BASE}{bot}/{app}",
+        key=f"{_BASE}{bot.lower()}/{app.lower()}",
+        kind=LinkKind.MINI_APP,
+        channel=bot.lower(),
+    )
 
 
 def _public(user: str, suffix: str, kind: LinkKind) -> Link:
@@ -341,14 +378,29 @@ def _parse_query(query: str) -> dict[str, str]:
     return params
 
 
-def _host_of(url: str) -> str:
+def _unescape(text: str) -> str:
+    """Percent-escapes (`%2e`, `%31`) mean the characters they stand for; the decoded text
+    is then parsed like any other (a `%20` makes a space, so no link)."""
+    if "%" not in text:
+        return text
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return " "  # not UTF-8 once decoded: no link
+
+
+def _authority_of(url: str) -> tuple[str, str]:
+    url = _unescape(url)
     rest = url[m.end() :] if (m := _OTHER_SCHEME.match(url)) else url
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
-    host = authority.partition(":")[0].rstrip(".").lower()
-    return host[4:] if host.startswith("www.") else host
+    host, _, port = authority.partition(":")
+    host = host.rstrip(".").lower()
+    return (host[4:] if host.startswith("www.") else host), port
 
 
-def _is_telegram_host(host: str) -> bool:
+def _is_telegram_authority(host: str, port: str) -> bool:
+    if port and not (_DIGITS.fullmatch(port) and int(port) in _DEFAULT_PORTS):
+        return False  # t.me:8443 is some other server
     return host in _HOSTS or host == "telegram.org" or host.endswith((".t.me", ".telegram.org"))
 
 
@@ -357,5 +409,5 @@ def _is_foreign_url(url: str) -> bool:
     scheme = _ANY_SCHEME.match(url)
     if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
         return False  # tg:, mailto: and the like point at no web page
-    host = _host_of(url)
-    return "." in host and not _is_telegram_host(host)
+    host, port = _authority_of(url)
+    return "." in host and not _is_telegram_authority(host, port)

@@ -163,6 +163,119 @@ NORMALISE_CASES: list[tuple[str, str | None]] = [
     ("https://t.me/durov/12 extra", None),
     ("durov", None),
     ("", None),
+    # usernames: "__" and a trailing "_" make no username
+    ("t.me/du_rov", "https://t.me/du_rov"),
+    ("t.me/d_u_r_o_v", "https://t.me/d_u_r_o_v"),
+    ("t.me/du__rov", None),
+    ("t.me/durov__", None),
+    ("t.me/du__rov/12", None),
+    ("du__rov.t.me", None),
+    ("tg://resolve?domain=du__rov", None),
+    ("tg://resolve?domain=durov_&post=1", None),
+    # mini apps: t.me/<bot>/<app>; ?startapp on the bot itself is the bot
+    ("https://t.me/GambleBot/Slots", "https://t.me/GambleBot/Slots"),
+    ("t.me/gamblebot/slots?startapp=ref_77&mode=compact", "https://t.me/gamblebot/slots"),
+    ("https://t.me/gamblebot/slots/", "https://t.me/gamblebot/slots"),
+    ("gamblebot.t.me/slots", "https://t.me/gamblebot/slots"),
+    ("tg://resolve?domain=gamblebot&appname=slots&startapp=x", "https://t.me/gamblebot/slots"),
+    ("https://t.me/gamblebot?startapp=ref_77", "https://t.me/gamblebot"),
+    ("https://t.me/gamblebot?startapp", "https://t.me/gamblebot"),
+    ("tg://resolve?domain=gamblebot&startapp=x", "https://t.me/gamblebot"),
+    ("t.me/gamblebot/sl", None),  # too short for an app name
+    ("t.me/gamblebot/slots/more", None),
+    ("t.me/gamblebot/sl-ots", None),
+    ("tg://resolve?domain=gamblebot&appname=1x", None),
+    ("tg://resolve?domain=gamblebot&appname=", None),
+    # bot and chat actions: the chat itself
+    ("t.me/somebot?start=ref_123", "https://t.me/somebot"),
+    ("t.me/somebot?startgroup=x&admin=post_messages", "https://t.me/somebot"),
+    ("t.me/somebot?startgroup", "https://t.me/somebot"),
+    ("t.me/somebot?game=tetris", "https://t.me/somebot"),
+    ("t.me/durovchat?voicechat=abc", "https://t.me/durovchat"),
+    ("t.me/durovchat?livestream", "https://t.me/durovchat"),
+    ("t.me/durov?boost", "https://t.me/durov"),
+    ("t.me/somebot?ref=abc", "https://t.me/somebot"),
+    ("tg://resolve?domain=somebot&start=abc", "https://t.me/somebot"),
+    ("tg://resolve?domain=durovchat&voicechat", "https://t.me/durovchat"),
+    # extra path after a valid post: the post
+    ("t.me/durov/12/junk", "https://t.me/durov/12"),
+    ("https://t.me/durov/12/junk/more/7?single", "https://t.me/durov/12"),
+    ("t.me/durov/12/s", "https://t.me/durov/12"),
+    ("t.me/durovchat/7/12/x/9", "https://t.me/durovchat/12"),
+    ("t.me/s/durov/12/abc", "https://t.me/durov/12"),
+    ("t.me/durov/12/junk?comment=5", "https://t.me/durov/12?comment=5"),
+    ("t.me/c/1234567890/55/junk", "https://t.me/c/1234567890/55"),
+    ("t.me/c/1234567890/3/55/x/y", "https://t.me/c/1234567890/55"),
+    ("t.me/durov/12/3/4/x", None),  # three numbers: no sure reading
+    ("t.me/c/1234567890/1/2/3", None),
+    ("t.me/durov/s/3/junk", None),  # only a post takes extra path
+    # not content: no ticket
+    ("https://t.me/addstyle/SomeStyle", None),
+    ("https://t.me/msg?text=hi&to=durov", None),
+    ("https://t.me/$AbCdEf123", None),
+    ("https://t.me/auction/abcdef", None),
+    ("https://t.me/nft/SomeGift-123", None),
+    ("https://t.me/newbot/durovbot/NewDurovBot?name=x", None),
+    ("https://t.me/call/abcdef", None),
+    ("t.me/%2B6281234567890", None),
+    ("tg://addemoji?set=SomePack", None),
+    ("tg://addtheme?slug=SomeTheme", None),
+    ("tg://addstyle?slug=SomeStyle", None),
+    ("tg://bg?slug=abcdef", None),
+    ("tg://share?url=https://t.me/durov/1", None),
+    ("tg://msg?text=hi&to=durov", None),
+    ("tg://proxy?server=1.2.3.4&port=443&secret=ab", None),
+    ("tg://socks?server=1.2.3.4&port=1080", None),
+    ("tg://login?code=12345", None),
+    ("tg://invoice?slug=abcdef", None),
+    ("tg://giftcode?slug=abcdef", None),
+    ("tg://auction?slug=abcdef", None),
+    ("tg://nft?slug=SomeGift-123", None),
+    ("tg://setlanguage?lang=id", None),
+    ("tg://confirmphone?phone=62812&hash=ab", None),
+    ("tg://newbot?manager=durovbot&username=NewDurovBot", None),
+    ("tg://iv?url=https://example.com&rhash=1", None),
+    ("tg://resolve?domain=auction", None),
+    ("tg://resolve?domain=newbot", None),
+    # percent-escapes in host, path and query mean the same link
+    ("https://t%2eme/durov/12", "https://t.me/durov/12"),
+    ("https://t%2Eme/durov/%31%32", "https://t.me/durov/12"),
+    ("t.me/%64urov/12", "https://t.me/durov/12"),
+    ("t.me/durov%2F12", "https://t.me/durov/12"),
+    ("https://t.me/durov/12%3Fsingle", "https://t.me/durov/12"),
+    ("https://t.me/durov/12?%63omment=%35", "https://t.me/durov/12?comment=5"),
+    ("durov%2et%2eme", "https://t.me/durov"),
+    ("tg://resolve?domain=%64urov&post=%31%32", "https://t.me/durov/12"),
+    ("https://t.me/%2BAbCdEf123", "https://t.me/+AbCdEf123"),
+    ("https://t.me/gamblebot/%73lots", "https://t.me/gamblebot/slots"),
+    # ... and a decoded result that is not a link is not one
+    ("https://t.me%2eevil.com/durov/12", None),
+    ("https://t.me%40evil.com/durov/12", None),
+    ("https://t.me/durov%2012", None),
+    ("https://t.me/durov/%31%2e", None),
+    ("https://t%252eme/durov/12", None),  # escaped twice: decoded once
+    ("https://t.me/%D1%82urov/12", None),  # Cyrillic te
+    ("https://t.me/%FFdurov/12", None),  # not UTF-8
+    ("https://t.me/durov/%3", None),
+    ("https://t.me/addstickers%2FSomePack", None),
+    # explicit default ports mean the same link; any other port is another server
+    ("https://t.me:80/durov/12", "https://t.me/durov/12"),
+    ("t.me:443/durov/12", "https://t.me/durov/12"),
+    ("http://telegram.me:80/durov", "https://t.me/durov"),
+    ("durov.t.me:443/12", "https://t.me/durov/12"),
+    ("https://t.me%3A443/durov/12", "https://t.me/durov/12"),
+    ("https://t.me:8443/durov/12", None),
+    ("https://t.me:8080/durov/12", None),
+    ("t.me:22/durov/12", None),
+    ("https://t.me:44a/durov/12", None),
+    # ids: at most 15 significant digits (see test_id_bound_is_kept below)
+    ("t.me/durov/s/999999999999999", "https://t.me/durov/s/999999999999999"),
+    ("t.me/durov/s/1234567890123456", None),
+    ("t.me/c/1234567890/1234567890123456", None),
+    ("t.me/durovchat/1234567890123456/12", None),
+    ("tg://resolve?domain=durov&post=1234567890123456", None),
+    ("tg://resolve?domain=durov&story=1234567890123456", None),
+    ("tg://privatepost?channel=1234567890&post=1234567890123456", None),
 ]
 
 
@@ -200,6 +313,16 @@ LINK_CASES: list[tuple[str, str, LinkKind, str | None]] = [
     ),
     ("t.me/+AbCd_ef", "https://t.me/+AbCd_ef", LinkKind.INVITE, None),
     ("tg://join?invite=abcd_EF", "https://t.me/+abcd_EF", LinkKind.INVITE, None),
+    ("t.me/GambleBot/Slots", "https://t.me/gamblebot/slots", LinkKind.MINI_APP, "gamblebot"),
+    (
+        "tg://resolve?domain=GambleBot&appname=Slots",
+        "https://t.me/gamblebot/slots",
+        LinkKind.MINI_APP,
+        "gamblebot",
+    ),
+    ("t.me/GambleBot?startapp=x", "https://t.me/gamblebot", LinkKind.CHANNEL, "gamblebot"),
+    ("t.me/Durov/12/junk", "https://t.me/durov/12", LinkKind.POST, "durov"),
+    ("https://t%2Eme/Durov", "https://t.me/durov", LinkKind.CHANNEL, "durov"),
 ]
 
 
@@ -224,6 +347,12 @@ def test_link_key_kind_channel(
         ("t.me/+AbCdEf", "t.me/+abcdef", False),
         ("t.me/durov/s/1", "t.me/durov/1", False),
         ("t.me/durov", "t.me/durov/1", False),
+        ("t.me/GambleBot/Slots?startapp=1", "tg://resolve?domain=gamblebot&appname=slots", True),
+        ("t.me/gamblebot/slots", "t.me/gamblebot", False),
+        ("t.me/gamblebot/slots", "t.me/gamblebot/poker", False),
+        ("t.me/gamblebot?startapp=1", "t.me/gamblebot?start=2", True),
+        ("https://t%2eme/durov/%31%32", "t.me/durov/12", True),
+        ("t.me:443/durov/12", "t.me/durov/12/junk", True),
     ],
 )
 def test_dedup_keys(first: str, second: str, same: bool) -> None:
@@ -231,6 +360,15 @@ def test_dedup_keys(first: str, second: str, same: bool) -> None:
     assert a is not None
     assert b is not None
     assert (a.key == b.key) is same
+
+
+def test_id_bound_is_kept() -> None:
+    # Post, story, comment and channel ids keep the bound of at most 15 significant digits:
+    # the table above keeps t.me/durov/999999999999999 as a post, which a 32-bit bound
+    # would refuse.
+    assert normalise_link("t.me/durov/999999999999999") is not None
+    assert normalise_link("t.me/durov/1000000000000000") is None
+    assert normalise_link("t.me/durov/2147483648") is not None
 
 
 def test_link_is_frozen_value() -> None:
@@ -303,6 +441,27 @@ EXTRACT_CASES: list[tuple[str, tuple[str, ...], list[str]]] = [
     ("t.me@evil.com/abcde/1", (), []),
     ("xn--abc.t.me/1 т.me/abcde/1 t．me/abcde/1 t.rne/abcde/1", (), []),
     ("t.me/addstickers/Pack t.me/+6281234567890 t.me/abcde/1", (), ["https://t.me/abcde/1"]),
+    # mini apps, actions, percent-escapes, ports, extra path
+    (
+        "main di t.me/GambleBot/Slots?startapp=x, bot t.me/somebot?start=ref",
+        (),
+        ["https://t.me/GambleBot/Slots", "https://t.me/somebot"],
+    ),
+    (
+        "lapor https://t%2Eme/abcde/%31 dan t.me:443/fghij/2.",
+        (),
+        ["https://t.me/abcde/1", "https://t.me/fghij/2"],
+    ),
+    ("abcde%2et%2eme dan t.me%2Fabcde%2F3", (), ["https://t.me/abcde", "https://t.me/abcde/3"]),
+    ("t.me:8443/abcde/1 t.me/abcde/2/extra", (), ["https://t.me/abcde/2"]),
+    ("t.me/du__rov/1 t.me/durov_/2 t.me/abcde_x/3", (), ["https://t.me/abcde_x/3"]),
+    (
+        "t.me/addstyle/X t.me/$abc t.me/newbot t.me/auction/y t.me/abcde/1",
+        (),
+        ["https://t.me/abcde/1"],
+    ),
+    ("", ("https://t%2Eme/abcde/%31", "t.me:80/abcde/1"), ["https://t.me/abcde/1"]),
+    ("", ("https://t.me:8443/abcde/1",), []),
     # entity urls that are not Telegram links are ignored
     ("", ("https://example.com/a", "mailto:x@example.com"), []),
 ]
@@ -343,6 +502,14 @@ FOREIGN_CASES: list[tuple[str, tuple[str, ...], bool]] = [
     ("email me at someone@example.com", (), False),
     ("plain words only", (), False),
     ("", ("https://t.me/durov/1", "tg://user?id=5", "mailto:a@example.com"), False),
+    # another port is another server: a foreign URL
+    ("https://t.me:8443/durov/1", (), True),
+    ("lihat t.me:8080/durov", (), True),
+    ("", ("https://t.me:8443/durov/1",), True),
+    ("", ("https://evil%2ecom/a",), True),
+    ("https://t.me:443/durov/1 and http://t.me:80/durov", (), False),
+    ("https://t%2Eme/durov/1", (), False),
+    ("", ("https://t%2Eme/durov/1",), False),
     ("", (), False),
 ]
 

@@ -312,6 +312,33 @@ async def test_photo_caption_link_and_media_evidence(tmp_path: Path) -> None:
         assert ev.media == (largest,)
 
 
+async def test_mini_app_and_percent_escaped_links_become_tickets(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        msg = w.say(
+            RINA,
+            "Judi online: https://t.me/GambleBot/Slots?startapp=ref_77&mode=compact\n"
+            "dan https://t%2Eme/PercentChan/%31%32",
+        )
+        card = await w.reply_to(msg["message_id"])
+        assert card.text.startswith("📥 2 new tickets")
+        assert "#1 https://t.me/GambleBot/Slots" in card.text
+        assert "#2 https://t.me/PercentChan/12" in card.text
+        assert "startapp" not in card.text and "%" not in card.text
+        # the same two, written otherwise (tg:// form, port 443, extra path): duplicates
+        again = w.say(
+            DEWI, "tg://resolve?domain=gamblebot&appname=slots t.me:443/percentchan/12/x"
+        )
+        reply = await w.reply_to(again["message_id"])
+        assert "#1" in reply.text and "#2" in reply.text
+        await w.settled()
+        records = await w.export()
+        assert [r["link"] for r in records] == [
+            "https://t.me/GambleBot/Slots",
+            "https://t.me/PercentChan/12",
+        ]
+        assert [r["report_count"] for r in records] == [2, 2]
+
+
 async def test_photo_caption_with_text_link_entity(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as w:
         caption = "🖼 lihat sumbernya"

@@ -6,8 +6,9 @@ link (a genuine fragment of the text, a URL an entity claims, a forwarded channe
 ticket whose key is not in that set came from a look-alike domain.
 
 Look-alike fragments use their own usernames and always stand between whitespace, so no
-reading of the text can find a genuine link in them. Noise never contains ``. / : @``,
-so it cannot form a link by itself; it does carry RTL marks, zero-width characters,
+reading of the text can find a genuine link in them. Noise never contains ``. / : @ %``,
+so it cannot form a link by itself (``%`` since percent-escapes such as ``t%2eme`` spell
+links too); it does carry RTL marks, zero-width characters,
 astral-plane characters (surrogate pairs in UTF-16), HTML and SQL-looking text.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from hypothesis import strategies as st
 
@@ -115,7 +117,7 @@ GENUINE_CLAIM = re.compile(
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 noise = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_characters="./:@", exclude_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8", exclude_characters="./:@%", exclude_categories=("Cs",)),
     max_size=24,
 )
 
@@ -185,6 +187,11 @@ def genuine_fragment(draw: st.DrawFn) -> tuple[str, set[str]]:
         (f"t.me/addstickers/{user}", set()),
         ("t.me/+6281100000001", set()),
         (f"({user}) https://t.me/{user}/{post}).", {user}),
+        (f"https://t.me/{user}/Slots?startapp=x", {user}),
+        (f"t.me/{user}?start=ref_{post}", {user}),
+        (f"https://t%2Eme/{user}/{post}", {user}),
+        (f"t.me:443/{user}/{post}/extra", {user}),
+        (f"https://t.me:8443/{user}/{post}", set()),
     ]
     text, keys = draw(st.sampled_from(forms))
     return text, {k.lower() for k in keys}
@@ -268,7 +275,10 @@ def entities(draw: st.DrawFn, text: str) -> tuple[list[dict[str, Any]], set[str]
         if kind in ("url", "text_link"):
             claims.append(utf16_slice(text, offset, length))
         for claim in claims:
-            if isinstance(claim, str) and GENUINE_CLAIM.search(claim):
+            if not isinstance(claim, str):
+                continue
+            claim = unquote(claim)  # a percent-escaped link means the same link
+            if GENUINE_CLAIM.search(claim):
                 claimed |= {t.lower() for t in TOKEN.findall(claim)}
     return out, claimed
 
@@ -301,7 +311,8 @@ def origin(draw: st.DrawFn) -> tuple[dict[str, Any], set[str]]:
             chat["username"] = draw(
                 st.one_of(
                     st.sampled_from(GENUINE + LOOKALIKE_USERS),
-                    st.from_regex(r"[A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9]", fullmatch=True),
+                    # 5..31 characters, no "__", no trailing "_"
+                    st.from_regex(r"[A-Za-z](?:_?[A-Za-z0-9]){4,15}", fullmatch=True),
                 )
             )
             keys.add(str(chat["username"]).lower())
