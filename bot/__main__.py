@@ -51,11 +51,41 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
-def setup_logging(secret: str | None, level: int = logging.INFO) -> None:
-    """Plain log lines; httpx (which logs URLs holding the token) kept at WARNING."""
+class JsonFormatter(RedactingFormatter):
+    """One JSON object a line (time, level, logger, message, exception), the token masked."""
+
+    def __init__(self, secret: str | None) -> None:
+        super().__init__("%(message)s", secret)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON object on one line."""
+        import json
+
+        entry: dict[str, str | None] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": self._mask(record.getMessage()),
+            "exception": self._mask(self.formatException(record.exc_info))
+            if record.exc_info
+            else None,
+        }
+        return json.dumps(entry, ensure_ascii=False)
+
+    def _mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[token]")
+        return text
+
+
+def setup_logging(secret: str | None, level: int = logging.INFO, fmt: str = "text") -> None:
+    """Plain log lines (or JSON, one object a line); httpx (which logs URLs holding the
+    token) kept at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secret)
+        JsonFormatter(secret)
+        if fmt == "json"
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secret)
     )
     if secret:
         handler.addFilter(RedactToken(secret))
@@ -91,7 +121,7 @@ def command_run(_: argparse.Namespace) -> int:
     from storage.db import StorageError
 
     settings, roster = _load()
-    setup_logging(settings.token)
+    setup_logging(settings.token, fmt=settings.log_format)
     app = build_application(Runtime(settings, roster, SystemClock()))
 
     async def main() -> None:
