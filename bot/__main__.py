@@ -1,4 +1,4 @@
-"""Command line: liaison-bot run | demo | check | export | stats."""
+"""Command line: liaison-bot run | demo | check | export | stats | backup."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import logging
 import signal
 import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
@@ -49,11 +51,41 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
-def setup_logging(secret: str | None, level: int = logging.INFO) -> None:
-    """Plain log lines; httpx (which logs URLs holding the token) kept at WARNING."""
+class JsonFormatter(RedactingFormatter):
+    """One JSON object a line (time, level, logger, message, exception), the token masked."""
+
+    def __init__(self, secret: str | None) -> None:
+        super().__init__("%(message)s", secret)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON object on one line."""
+        import json
+
+        entry: dict[str, str | None] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": self._mask(record.getMessage()),
+            "exception": self._mask(self.formatException(record.exc_info))
+            if record.exc_info
+            else None,
+        }
+        return json.dumps(entry, ensure_ascii=False)
+
+    def _mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[token]")
+        return text
+
+
+def setup_logging(secret: str | None, level: int = logging.INFO, fmt: str = "text") -> None:
+    """Plain log lines (or JSON, one object a line); httpx (which logs URLs holding the
+    token) kept at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secret)
+        JsonFormatter(secret)
+        if fmt == "json"
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secret)
     )
     if secret:
         handler.addFilter(RedactToken(secret))
@@ -89,7 +121,7 @@ def command_run(_: argparse.Namespace) -> int:
     from storage.db import StorageError
 
     settings, roster = _load()
-    setup_logging(settings.token)
+    setup_logging(settings.token, fmt=settings.log_format)
     app = build_application(Runtime(settings, roster, SystemClock()))
 
     async def main() -> None:
@@ -201,6 +233,76 @@ def command_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the database while the bot runs, checked before it says done."""
+    settings = load_settings()
+    try:
+        backup_database(settings.database, Path(args.path))
+    except BackupError as exc:
+        print(f"liaison-bot: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup done: {args.path}")
+    return 0
+
+
+class BackupError(Exception):
+    """The copy could not be made or did not check out: one line saying why."""
+
+
+def backup_database(source: Path, target: Path) -> None:
+    """SQLite's online backup of `source` into `target` (through a temporary file, renamed
+    only once the copy passed its integrity check and, where events are chained, the
+    chain check)."""
+    import sqlite3
+
+    if not source.exists():
+        raise BackupError(f"database not found: {source} (LIAISON_DATABASE)")
+    if target.resolve() == source.resolve():
+        raise BackupError("the backup would overwrite the database itself")
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(source, timeout=30)
+        try:
+            dst = sqlite3.connect(partial)
+            try:
+                # all pages in one step, inside one read transaction: one consistent instant,
+                # and in WAL mode the bot's writes go on meanwhile (a reader blocks no writer)
+                src.backup(dst)
+                check_copy(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        partial.replace(target)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(str(exc)) from None
+    except BackupError:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def check_copy(conn: Any) -> None:
+    """Integrity of the copied file, and the chain of events where the events carry one."""
+    result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    if result != ["ok"]:
+        raise BackupError(f"integrity check of the copy: {'; '.join(result[:3])}")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if not {"hash", "prev"} <= columns:
+        return  # a database from before the chain: nothing to check
+    order = "seq" if "seq" in columns else "id"
+    previous: str | None = None
+    for number, (key, prev, digest) in enumerate(
+        conn.execute(f"SELECT {order}, prev, hash FROM events ORDER BY {order}")
+    ):
+        if number and prev != previous:
+            raise BackupError(
+                f"chain broken at event {order} {key}: prev does not match the hash before it"
+            )
+        previous = digest
+
+
 def command_demo(args: argparse.Namespace) -> int:
     """The whole flow on this machine against an embedded sandbox."""
     from bot.sandbox.demo import run_demo
@@ -226,6 +328,9 @@ def main(argv: list[str] | None = None) -> None:
     stats = sub.add_parser("stats", help="the /stats figures in the terminal")
     stats.add_argument("--days", type=int, default=7)
     stats.set_defaults(func=command_stats)
+    backup = sub.add_parser("backup", help="a checked copy of the database while it runs")
+    backup.add_argument("path", help="where the copy goes")
+    backup.set_defaults(func=command_backup)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)

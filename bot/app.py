@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.context import BotData, Context, LiaisonApp
 from bot.domain.desk import Desk
 from bot.domain.roster import Roster
+from bot.health import Health, HealthServer, ObservedRequest, ObservedTimer, sd_notify
 from bot.jobs import schedule_jobs
 from bot.notices import PrivacyWarning
 from bot.pipeline import on_error, poll
@@ -48,6 +51,7 @@ def build_application(runtime: Runtime) -> LiaisonApp:
 
     settings = runtime.settings
     lim = runtime.limits
+    health = Health(runtime.clock, timedelta(seconds=runtime.poll_timeout))
     app: LiaisonApp = (
         ApplicationBuilder()
         .token(settings.token)
@@ -63,13 +67,23 @@ def build_application(runtime: Runtime) -> LiaisonApp:
                 max_retries=0,  # the outbox retries, durably
             )
         )
-        .connect_timeout(10)
-        .read_timeout(runtime.poll_timeout + 10)
-        .write_timeout(20)
+        .request(
+            # every Telegram call's outcome is counted here (errors by code, last success)
+            ObservedRequest(
+                health,
+                connection_pool_size=256,
+                connect_timeout=10,
+                read_timeout=runtime.poll_timeout + 10,
+                write_timeout=20,
+                media_write_timeout=20,
+            )
+        )
         .post_init(_post_init(runtime))
         .post_shutdown(_post_shutdown)
         .build()
     )
+    health.listen = settings.http_listen
+    app.bot_data.health_ = health
     register_handlers(app)
     app.add_error_handler(on_error)
     return app
@@ -98,7 +112,10 @@ def _post_init(runtime: Runtime) -> Any:
         services = Services(db, runtime.clock, desk_of(s, runtime.roster))
         renderer = Renderer(services)
         sender = Sender(app.bot, services, renderer, runtime.limits)
-        timer = Timer(services)
+        health = app.bot_data.health_
+        timer = ObservedTimer(services, health) if health is not None else Timer(services)
+        if health is not None:
+            health.services = services
         services.set_listeners(sender.wake, timer.wake)
         data = app.bot_data
         data.services_, data.renderer_, data.sender_, data.timer_ = (
@@ -123,6 +140,20 @@ async def _post_shutdown(app: LiaisonApp) -> None:
     data.tasks.clear()
     if data.services_ is not None:
         await data.services_.db.close()
+
+
+async def _watchdog(app: LiaisonApp) -> None:
+    """Ping systemd's watchdog from the event loop while polling makes progress: a blocked
+    loop, or a poll loop stuck without a successful getUpdates, stops the pings and systemd
+    restarts the bot."""
+    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+    health = app.bot_data.health_
+    if usec <= 0 or health is None:
+        return
+    while True:
+        if health.making_progress():
+            sd_notify("WATCHDOG=1")
+        await asyncio.sleep(usec / 1e6 / 3)
 
 
 async def _check_privacy_quietly(app: LiaisonApp) -> None:
@@ -153,14 +184,23 @@ async def check_privacy(app: LiaisonApp) -> bool:
 
 
 async def serve(app: LiaisonApp, *, poll_timeout: int = 25, check: bool = True) -> None:
-    """Run everything until cancelled: the poll loop, the sender and the timer."""
+    """Run everything until cancelled: the poll loop, the sender, the timer and (unless
+    LIAISON_HTTP_LISTEN is empty) the health and metrics endpoint."""
     await app.initialize()
+    server: HealthServer | None = None
     try:
         if app.post_init is not None:
             await app.post_init(app)
         data = app.bot_data
         if data.sender_ is None or data.timer_ is None:
             raise RuntimeError("post_init did not run")
+        health = data.health_
+        if health is not None and health.listen:
+            server = health.server = HealthServer(health, health.listen)
+            try:
+                await server.start()
+            except OSError as exc:  # taken, or not an address of this machine
+                raise ConfigError(f"LIAISON_HTTP_LISTEN {health.listen}: {exc}") from None
         await app.bot.delete_webhook()
         loop = asyncio.get_running_loop()
         data.tasks.append(loop.create_task(data.sender_.run(), name="sender"))
@@ -169,8 +209,13 @@ async def serve(app: LiaisonApp, *, poll_timeout: int = 25, check: bool = True) 
         if check:
             # in the background: the first getUpdates need not wait for two more calls
             data.tasks.append(loop.create_task(_check_privacy_quietly(app), name="privacy"))
+        if sd_notify("READY=1") and data.health_ is not None:
+            data.tasks.append(loop.create_task(_watchdog(app), name="watchdog"))
         await poll(app, poll_seconds=poll_timeout)
     finally:
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await server.stop()
         with contextlib.suppress(Exception):
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     digest_at: Annotated[time | None, NoDecode] = Field(default=time(8, 0))
     ack_reaction: str = "👍"  # a moderator's reaction on a card acknowledges it ("": off)
     notice_topic: int | None = None  # forum topic for notices the bot starts (None: General)
+    http_listen: str = "127.0.0.1:9464"  # health and metrics; empty: off
+    log_format: str = "text"
 
     @field_validator("supervisor_chat_id", "notice_topic", mode="before")
     @classmethod
@@ -82,6 +84,25 @@ class Settings(BaseSettings):
             return time(int(hours), int(minutes))
         except ValueError as exc:
             raise ValueError("must be HH:MM (or empty for off)") from exc
+
+    @field_validator("http_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (or empty for off)")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be 'text' or 'json'")
+        return value
 
     @field_validator("api_base_url")
     @classmethod

@@ -68,6 +68,8 @@ async def handle_durably(app: LiaisonApp, update: Update) -> None:
             if update.callback_query is not None and not scope.answers:
                 scope.answer_later(update.callback_query, None)  # end the button's spinner
             await _send_answers(scope)
+            if data.health_ is not None:
+                data.health_.update_handled()
             return
         log.error(
             "database write failed for update %s (attempt %d): %s",
@@ -152,6 +154,8 @@ async def poll(app: LiaisonApp, *, poll_seconds: int = 25) -> None:
                 read_timeout=poll_seconds + 10,
             )
             backoff = 1.0
+            if app.bot_data.health_ is not None:
+                app.bot_data.health_.poll_ok()
         except InvalidToken:
             raise
         except Conflict:

@@ -260,6 +260,7 @@ async def run_demo(language: str = "en") -> int:
             escalation_repeat=timedelta(seconds=5),
             language=language,
             digest_at=None,
+            http_listen="",  # no health endpoint for a demo
             _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
         )
         clock = SystemClock()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.app import Runtime, build_application, serve
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import LiaisonApp
 from bot.domain.roster import Roster
@@ -112,6 +112,13 @@ class World:
         assert sender is not None
         assert await sender.drain(8.0)
 
+    @property
+    def http_url(self) -> str:
+        """Where the health and metrics endpoint listens (needs http_listen set)."""
+        health = self.app.bot_data.health_
+        assert health is not None and health.server is not None, "no health endpoint"
+        return f"http://127.0.0.1:{health.server.port}"
+
     async def export(self) -> list[dict[str, Any]]:
         return await load_records(self.services.db, self.settings.policy)
 
@@ -128,6 +135,7 @@ def make_settings(sandbox: Sandbox, db: Path, **overrides: Any) -> Settings:
         "database": db,
         "language": "en",
         "digest_at": "",
+        "http_listen": "",  # off unless a test asks (then 127.0.0.1:0: a free port)
         "_env_file": None,
     }
     values.update(overrides)
@@ -167,6 +175,7 @@ async def running_bot(
     roster: Roster | None = None,
     sandbox: Sandbox | None = None,
     limits: Limits | None = None,
+    clock: Clock | None = None,
     **settings: Any,
 ) -> AsyncIterator[World]:
     """Start sandbox (unless given) and bot; stop both afterwards."""
@@ -179,7 +188,7 @@ async def running_bot(
     runtime = Runtime(
         cfg,
         roster or make_roster(),
-        SystemClock(),
+        clock or SystemClock(),
         limits or Limits(min_gap=0.0, group_window=60.0),
         poll_timeout=2,
     )

@@ -113,6 +113,7 @@ class BotProcess:
                 "LIAISON_DATABASE": str(self.database),
                 "LIAISON_LANGUAGE": "en",
                 "LIAISON_DIGEST_AT": "",
+                "LIAISON_HTTP_LISTEN": "127.0.0.1:0",  # a free port: bots run side by side
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONPATH": str(ROOT),
             }
