@@ -34,6 +34,7 @@ class LinkKind(StrEnum):
     STORY = "story"
     INVITE = "invite"
     MINI_APP = "mini_app"  # t.me/<bot>/<app>: a direct-link mini app (gambling ones are targets)
+    FOLDER = "folder"  # t.me/addlist/<slug>: a shared folder of chats
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,8 @@ class Link:
 _BASE = "https://t.me/"
 _HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog"})
 _DEFAULT_PORTS = frozenset({80, 443})  # an explicit default port is the same link
-_MAX_ID_DIGITS = 15
+_MAX_ID_DIGITS = 15  # a private channel's internal id
+_MAX_MESSAGE_ID = 2**31 - 1  # post, story and comment ids are 32-bit signed in the Bot API
 _MAX_HASH_LEN = 64
 _PRIVATE_OFFSET = 1_000_000_000_000  # private chat ids are -100<internal>
 
@@ -93,7 +95,9 @@ _RESERVED = frozenset(
 )
 
 # 5..32 of [A-Za-z0-9_], a letter first, no trailing "_" and no "__"
-_USERNAME = re.compile(r"(?!.*__)[A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9]")
+# 4-32 characters (4: collectible usernames bought on Fragment), a letter first, no `__`,
+# not ending in `_`
+_USERNAME = re.compile(r"(?!.*__)[A-Za-z][A-Za-z0-9_]{2,30}[A-Za-z0-9]")
 # a mini app's short name: a post id is digits, an app name starts with a letter
 _APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,63}")
 _DIGITS = re.compile(r"[0-9]+")
@@ -238,6 +242,10 @@ def _from_path(segments: list[str], params: dict[str, str]) -> Link | None:
     lowered = head.lower()
     if lowered == "joinchat":
         return _invite(segments[1]) if len(segments) == 2 else None
+    if lowered == "boost":  # t.me/boost/<u>: boosting a chat points at the chat itself
+        return _chat(segments[1]) if len(segments) == 2 else None
+    if lowered == "addlist":  # a shared folder of chats
+        return _folder(segments[1]) if len(segments) == 2 else None
     if lowered == "c":
         return _from_private_path(segments[1:], params)
     if lowered == "s":
@@ -277,7 +285,7 @@ def _post_id(rest: list[str]) -> int | None:
 def _from_private_path(segments: list[str], params: dict[str, str]) -> Link | None:
     if len(segments) < 2:
         return None
-    internal, post = _id(segments[0]), _post_id(segments[1:])
+    internal, post = _channel_id(segments[0]), _post_id(segments[1:])
     if internal is None or post is None:
         return None
     return _private(internal, post, _id(params.get("comment", "")))
@@ -301,13 +309,29 @@ def _from_tg(rest: str) -> Link | None:
             return None if story is None else _public(user, f"/s/{story}", LinkKind.STORY)
         return _public(user, "", LinkKind.CHANNEL)
     if action == "privatepost":
-        internal, post = _id(params.get("channel", "")), _id(params.get("post", ""))
+        internal, post = _channel_id(params.get("channel", "")), _id(params.get("post", ""))
         if internal is None or post is None:
             return None
         return _private(internal, post, _id(params.get("comment", "")))
     if action == "join":
         return _invite(params.get("invite", ""))
+    if action == "boost":
+        return _chat(params.get("domain", ""))
+    if action == "addlist":
+        return _folder(params.get("slug", ""))
     return None
+
+
+def _chat(user: str) -> Link | None:
+    return _public(user, "", LinkKind.CHANNEL) if _is_username(user) else None
+
+
+def _folder(slug: str) -> Link | None:
+    # the slug is case-sensitive, like an invite hash
+    if not _INVITE_HASH.fullmatch(slug) or len(slug) > _MAX_HASH_LEN:
+        return None
+    canonical = f"{_BASE}addlist/{slug}"
+    return Link(canonical=canonical, key=canonical, kind=LinkKind.FOLDER, channel=None)
 
 
 def _post(user: str, post: int | None, params: dict[str, str]) -> Link | None:
@@ -360,13 +384,20 @@ def _is_username(name: str) -> bool:
     return _USERNAME.fullmatch(name) is not None and name.lower() not in _RESERVED
 
 
-def _id(text: str) -> int | None:
+def _id(text: str, limit: int = _MAX_MESSAGE_ID) -> int | None:
+    """A positive id written in digits, at most `limit` (beyond it: not an id at all)."""
     if not _DIGITS.fullmatch(text):
         return None
     significant = text.lstrip("0")
-    if not significant or len(significant) > _MAX_ID_DIGITS:
+    if not significant or len(significant) > _MAX_ID_DIGITS or int(significant) > limit:
         return None
     return int(significant)
+
+
+def _channel_id(text: str) -> int | None:
+    """A private channel's internal id (`-100<internal>` as a chat id: chat ids have at
+    most 52 significant bits)."""
+    return _id(text, 2**52 - 1)
 
 
 def _parse_query(query: str) -> dict[str, str]:

@@ -33,7 +33,9 @@ NORMALISE_CASES: list[tuple[str, str | None]] = [
     ("https://t.me/s/Durov/12?before=40", "https://t.me/Durov/12"),
     # ids
     ("t.me/durov/0012", "https://t.me/durov/12"),
-    ("t.me/durov/999999999999999", "https://t.me/durov/999999999999999"),
+    ("t.me/durov/2147483647", "https://t.me/durov/2147483647"),  # the largest 32-bit id
+    ("t.me/durov/2147483648", None),  # beyond 32 bits: not a message id
+    ("t.me/durov/999999999999999", None),
     ("t.me/durov/1234567890123456", None),
     ("t.me/durov/0", None),
     ("t.me/durov/-5", None),
@@ -67,7 +69,8 @@ NORMALISE_CASES: list[tuple[str, str | None]] = [
     ("https://t.me", None),
     ("https://t.me/", None),
     # usernames: 5..32 chars, letter first, no trailing underscore, reserved words
-    ("t.me/abcd", None),
+    ("t.me/abcd", "https://t.me/abcd"),  # 4 characters: a collectible username
+    ("t.me/abc", None),
     ("t.me/abcde", "https://t.me/abcde"),
     ("t.me/" + "a" * 32, "https://t.me/" + "a" * 32),
     ("t.me/" + "a" * 33, None),
@@ -137,9 +140,13 @@ NORMALISE_CASES: list[tuple[str, str | None]] = [
     ("https://t.me/confirmphone?phone=62812&hash=ab", None),
     ("https://t.me/login/12345", None),
     ("https://t.me/invoice/abcdef", None),
-    ("https://t.me/boost/durov", None),
+    ("https://t.me/boost/durov", "https://t.me/durov"),  # boosting a chat: the chat
+    ("tg://boost?domain=durov", "https://t.me/durov"),
+    ("https://t.me/boost/", None),
     ("https://t.me/giftcode/abcdef", None),
-    ("https://t.me/addlist/abcdef", None),
+    ("https://t.me/addlist/AbCdEf12", "https://t.me/addlist/AbCdEf12"),  # a shared folder
+    ("tg://addlist?slug=AbCdEf12", "https://t.me/addlist/AbCdEf12"),
+    ("https://t.me/addlist/", None),
     ("https://t.me/m/abcdef", None),
     ("https://t.me/iv?url=https://example.com&rhash=1", None),
     ("https://addstickers.t.me/SomePack", None),
@@ -269,7 +276,8 @@ NORMALISE_CASES: list[tuple[str, str | None]] = [
     ("t.me:22/durov/12", None),
     ("https://t.me:44a/durov/12", None),
     # ids: at most 15 significant digits (see test_id_bound_is_kept below)
-    ("t.me/durov/s/999999999999999", "https://t.me/durov/s/999999999999999"),
+    ("t.me/durov/s/2147483647", "https://t.me/durov/s/2147483647"),
+    ("t.me/durov/s/2147483648", None),
     ("t.me/durov/s/1234567890123456", None),
     ("t.me/c/1234567890/1234567890123456", None),
     ("t.me/durovchat/1234567890123456/12", None),
@@ -362,13 +370,13 @@ def test_dedup_keys(first: str, second: str, same: bool) -> None:
     assert (a.key == b.key) is same
 
 
-def test_id_bound_is_kept() -> None:
-    # Post, story, comment and channel ids keep the bound of at most 15 significant digits:
-    # the table above keeps t.me/durov/999999999999999 as a post, which a 32-bit bound
-    # would refuse.
-    assert normalise_link("t.me/durov/999999999999999") is not None
-    assert normalise_link("t.me/durov/1000000000000000") is None
-    assert normalise_link("t.me/durov/2147483648") is not None
+def test_id_bound_is_32_bits() -> None:
+    # post, story and comment ids are 32-bit signed integers in the Bot API; a private
+    # channel's internal id is larger (chat ids are -100<internal>)
+    assert normalise_link("t.me/durov/2147483647") is not None
+    assert normalise_link("t.me/durov/2147483648") is None
+    private = normalise_link("t.me/c/1234567890123/5")
+    assert private is not None and private.canonical == "https://t.me/c/1234567890123/5"
 
 
 def test_link_is_frozen_value() -> None:
