@@ -210,8 +210,8 @@ def verify(
             problems.append(f"seq {seq}: anchored event not in this export (history cut)")
         elif anchored.hash != digest.lower():
             problems.append(
-                f"seq {seq}, ticket #{anchored.ticket}: hash {anchored.hash} differs from the anchor "
-                f"{digest.lower()}"
+                f"seq {seq}, ticket #{anchored.ticket}: hash {anchored.hash} differs from "
+                f"the anchor {digest.lower()}"
             )
     head = (seqs[-1], rows[seqs[-1]].hash) if seqs else None
     return Verdict(tuple(problems), tickets, count, head, partial)
@@ -245,7 +245,7 @@ def parse_anchor(text: str) -> tuple[int, str]:
     """`SEQ:HASH` as typed on the command line; raises ValueError."""
     seq, sep, digest = text.partition(":")
     digest = digest.strip().lower()
-    if not sep or not seq.strip().isdigit() or len(digest) != 64:
+    hexdigits = set("0123456789abcdef")
+    if not sep or not seq.strip().isdigit() or len(digest) != 64 or set(digest) - hexdigits:
         raise ValueError(f"not SEQ:HASH (a number, a colon, 64 hex digits): {text!r}")
-    int(digest, 16)
     return int(seq), digest
