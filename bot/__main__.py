@@ -1,4 +1,4 @@
-"""Command line: liaison-bot run | demo | check | export | stats | backup."""
+"""Command line: liaison-bot run | demo | check | export | verify | stats | backup."""
 
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_export(args: argparse.Namespace) -> int:
     """Tickets and their history to standard output."""
-    from bot.export import load_records, to_csv, to_json
+    from bot.export import load_records, stream_records, to_csv, write_json
     from storage.db import Database
 
     settings = load_settings()
@@ -189,18 +189,40 @@ def command_export(args: argparse.Namespace) -> int:
     if not settings.database.exists():
         return _fail(f"database not found: {settings.database} (LIAISON_DATABASE)")
 
-    async def main() -> str:
+    async def main() -> None:
         db = await Database.open(settings.database)
         try:
-            records = await load_records(db, settings.policy, since)
+            if args.format == "json":  # streamed: bounded memory for any history
+                await write_json(stream_records(db, settings.policy, since), sys.stdout)
+            else:
+                sys.stdout.write(to_csv(await load_records(db, settings.policy, since)))
         finally:
             await db.close()
-        return to_csv(records) if args.format == "csv" else to_json(records)
 
-    sys.stdout.write(asyncio.run(main()))
-    if args.format == "json":
-        sys.stdout.write("\n")
+    asyncio.run(main())
     return 0
+
+
+def command_verify(args: argparse.Namespace) -> int:
+    """Check a JSON export offline: no token, no database (see SPEC "Proof")."""
+    import json
+
+    from bot.domain.verify import ExportFormatError, parse_anchor, verify
+
+    def read(path: str) -> object:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+    try:
+        anchors = [parse_anchor(a) for a in args.anchor]
+        export = read(args.file)
+        previous = read(args.previous) if args.previous else None
+        verdict = verify(export, previous, anchors)
+    except (OSError, ValueError) as exc:  # JSONDecodeError and ExportFormatError included
+        kind = "bad export" if isinstance(exc, ExportFormatError) else "cannot check"
+        return _fail(f"{kind}: {exc}")
+    print(verdict.summary())
+    return 0 if verdict.ok else 1
 
 
 def command_stats(args: argparse.Namespace) -> int:
@@ -325,6 +347,13 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--since", help="YYYY-MM-DD (local date)")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.set_defaults(func=command_export)
+    verify = sub.add_parser("verify", help="check a JSON export (offline)")
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument("--previous", metavar="OLDER", help="an older export of the same bot")
+    verify.add_argument(
+        "--anchor", metavar="SEQ:HASH", action="append", default=[], help="a chain head seen"
+    )
+    verify.set_defaults(func=command_verify)
     stats = sub.add_parser("stats", help="the /stats figures in the terminal")
     stats.add_argument("--days", type=int, default=7)
     stats.set_defaults(func=command_stats)

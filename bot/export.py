@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
-from bot.domain.events import Event, to_data
 from bot.domain.tickets import EscalationPolicy, Ticket, deadline_at
 from storage import repository as repo
 from storage.db import Database
+
+PAGE = 500  # tickets per read of a streamed export
 
 FIELDS = (
     "id",
@@ -36,8 +37,15 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def ticket_record(t: Ticket, events: Sequence[Event], policy: EscalationPolicy) -> dict[str, Any]:
-    """One ticket as SPEC's export object."""
+def ticket_record(
+    t: Ticket,
+    events: Sequence[dict[str, Any]],
+    policy: EscalationPolicy,
+    since: datetime | None = None,
+) -> dict[str, Any]:
+    """One ticket as SPEC's export object; `events` as `repo.list_export_events` reads them
+    (each with its link in the hash chain: seq, prev, hash). `export_since` says the export
+    holds only the tickets created since then (`--since`): the chain has gaps there."""
     return {
         "id": t.id,
         "link": t.link,
@@ -53,16 +61,10 @@ def ticket_record(t: Ticket, events: Sequence[Event], policy: EscalationPolicy) 
         "outcome": t.outcome.value if t.outcome else None,
         "reopened_from": t.reopened_from,
         "paused_seconds": t.paused_total.total_seconds(),
-        "events": [
-            {
-                "at": _iso(e.at),
-                "actor_id": e.actor_id,
-                "kind": e.kind.value,
-                "detail": e.detail,
-                "data": to_data(e.fact),
-            }
-            for e in events
-        ],
+        "category": None,  # categories are not recorded yet
+        "order": None,
+        "export_since": _iso(since),
+        "events": list(events),
     }
 
 
@@ -75,8 +77,37 @@ async def load_records(
     """Tickets created in [since, until) with their events, oldest first."""
     async with db.read() as conn:
         tickets = await repo.list_tickets_between(conn, since, until)
-        events = await repo.list_events_for(conn, [t.id for t in tickets])
-    return [ticket_record(t, events[t.id], policy) for t in tickets]
+        events = await repo.list_export_events(conn, [t.id for t in tickets])
+    return [ticket_record(t, events[t.id], policy, since) for t in tickets]
+
+
+async def stream_records(
+    db: Database, policy: EscalationPolicy, since: datetime | None = None, page: int = PAGE
+) -> AsyncIterator[dict[str, Any]]:
+    """Tickets created since `since` with their events, oldest first, a page at a time:
+    memory holds one page, however long the history (each page is one read)."""
+    last = 0
+    while True:
+        async with db.read() as conn:
+            tickets = await repo.list_tickets_page(conn, since, last, page)
+            events = await repo.list_export_events(conn, [t.id for t in tickets])
+        for t in tickets:
+            yield ticket_record(t, events[t.id], policy, since)
+        if len(tickets) < page:
+            return
+        last = tickets[-1].id
+
+
+async def write_json(records: AsyncIterator[dict[str, Any]], out: TextIO) -> int:
+    """SPEC's JSON export written as it is read: a list of tickets, one per line."""
+    out.write("[")
+    count = 0
+    async for record in records:
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(record, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
 
 
 def to_json(records: Sequence[dict[str, Any]]) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
+from bot.domain.proof import receipt
 from bot.domain.roster import backup_at, on_call_at, shifts_between
 from bot.domain.stats import Stats
 from bot.domain.tickets import Ticket, effective_deadline, is_overdue
@@ -99,7 +100,8 @@ class Renderer:
         if len(tickets) == 1:
             t = tickets[0]
             count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
-            return self.texts.card(t, now, duty, count, dups)
+            receipt = (await repo.find_receipts(conn, [t.id])).get(t.id)
+            return self.texts.card(t, now, duty, count, dups, receipt)
         return self.texts.group_card(tickets, dups, now, duty)
 
     async def _dups(self, conn: Connection, tickets: list[Ticket]) -> list[Ticket]:
@@ -148,7 +150,15 @@ class Renderer:
     ) -> list[str]:
         x = self.texts
         line = ", ".join(self.t("dup_line", ref=x.ref(t), n=t.report_count) for t in tickets)
-        return [self.t("duplicate", tickets=line)]
+        text = self.t("duplicate", tickets=line)
+        if n.reply_to is not None:  # the receipt of the duplicate event this report made
+            found = await repo.find_duplicate_receipts(conn, [t.id for t in tickets], n.reply_to)
+            if len(tickets) == 1 and tickets[0].id in found:
+                text += "\n" + self.t("receipt_line", receipt=receipt(found[tickets[0].id]))
+            elif found:
+                each = ", ".join(f"#{t} {receipt(h)}" for t, h in found.items())
+                text += "\n" + self.t("receipt_line", receipt=each)
+        return [text]
 
     async def _supervisors(
         self,
@@ -430,7 +440,8 @@ class Renderer:
     async def _detail(self, conn: Connection, t: Ticket, now: datetime) -> list[str]:
         duty, _ = await self._duty(conn, now)
         count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
-        card = self.texts.card(t, now, duty, count).text
+        receipt_hash = (await repo.find_receipts(conn, [t.id])).get(t.id)
+        card = self.texts.card(t, now, duty, count, receipt=receipt_hash).text
         events = await repo.list_events(conn, t.id)
         evidence = await repo.list_evidence(conn, t.id)
         lines = [

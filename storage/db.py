@@ -141,6 +141,21 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX ix_outbox_chat ON outbox(chat_id, id) WHERE state = 'pending';
     """,
+    # 7: the hash chain (SPEC "Proof"): every event's place, its predecessor's hash and its
+    # own; the events already there get theirs in id order (storage/upgrades.py)
+    """
+    ALTER TABLE events ADD COLUMN seq INTEGER;
+    ALTER TABLE events ADD COLUMN prev TEXT;
+    ALTER TABLE events ADD COLUMN hash TEXT;
+    CREATE UNIQUE INDEX ux_events_seq ON events(seq);
+    """,
+    # 8: the history is append-only: SQLite itself refuses to change or remove an event
+    """
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: no UPDATE'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: no DELETE'); END;
+    """,
 ]
 
 
@@ -207,6 +222,37 @@ class Connection:
 
     def __init__(self, raw: aiosqlite.Connection) -> None:
         self.raw = raw
+        # the hash chain's head (seq, hash): committed, and as this transaction moved it.
+        # Kept here so appending events costs no read; None: read it (once) when needed
+        self._chain_head: tuple[int, str] | None = None
+        self._chain_pending: tuple[int, str] | None = None
+
+    async def chain_head(self) -> tuple[int, str]:
+        """The last event's (seq, hash) as this transaction sees it; (0, 64 zeros) first."""
+        if self._chain_pending is not None:
+            return self._chain_pending
+        if self._chain_head is None:
+            rows = await self.execute_fetchall(
+                "SELECT seq, hash FROM events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+            )
+            self._chain_head = (int(rows[0][0]), str(rows[0][1])) if rows else (0, "0" * 64)
+        return self._chain_head
+
+    def chain_moved(self, head: tuple[int, str]) -> None:
+        """Events were appended up to `head`: it stands once the transaction commits."""
+        if self.in_transaction:
+            self._chain_pending = head
+        else:  # autocommit: the insert is already committed
+            self._chain_head, self._chain_pending = head, None
+
+    def chain_committed(self) -> None:
+        """The transaction committed: its head is the chain's."""
+        if self._chain_pending is not None:
+            self._chain_head, self._chain_pending = self._chain_pending, None
+
+    def chain_forgotten(self) -> None:
+        """Rolled back (or not known how it ended): read the head again when needed."""
+        self._chain_head = self._chain_pending = None
 
     @property
     def in_transaction(self) -> bool:
@@ -318,6 +364,7 @@ class Database:
             except BaseException:
                 await self._rollback("ROLLBACK")
                 raise
+        self.conn.chain_forgotten()  # an upgrade may have built the chain
 
     async def close(self) -> None:
         """Close the connection."""
@@ -352,6 +399,7 @@ class Database:
                     raise StorageError("the update's transaction was rolled back")
                 await _mark_update(self.conn, update_id)
                 await self.conn.execute("COMMIT")
+                self.conn.chain_committed()
             except BaseException:
                 await self._rollback("ROLLBACK")
                 raise
@@ -373,6 +421,7 @@ class Database:
                 await self.conn.execute("BEGIN IMMEDIATE")  # inside: see update_transaction
                 yield self.conn
                 await self.conn.execute("COMMIT")
+                self.conn.chain_committed()
             except BaseException:
                 await self._rollback("ROLLBACK")
                 raise
@@ -382,6 +431,7 @@ class Database:
         # be queued on the worker thread, and the rollback must follow it there. Failing is
         # fine (after SQLITE_FULL or an I/O error SQLite may already have rolled back), and
         # a second error here must not hide the first one.
+        self.conn.chain_forgotten()
         with contextlib.suppress(StorageError):
             for statement in statements:
                 await self.conn.execute(statement)

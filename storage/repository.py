@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.events import Event, from_data, to_data
+from bot.domain.proof import event_hash, instant
 from bot.domain.roster import Override
 from bot.domain.tickets import Outcome, Status, Ticket
 from storage.db import Connection
@@ -356,23 +357,123 @@ async def list_tickets_of_report(conn: Connection, chat_id: int, message_id: int
     return [r[0] for r in rows]
 
 
-async def add_events(conn: Connection, events: Sequence[Event]) -> None:
-    """Append to tickets' histories: kind, the readable detail and the fields as JSON."""
+async def add_events(conn: Connection, events: Sequence[Event]) -> list[str]:
+    """Append to tickets' histories: kind, the readable detail, the fields as JSON, and each
+    event's link in the hash chain (seq, prev, hash); returns the hashes.
+
+    The chain head comes from the connection (kept across transactions, no read per
+    event): one statement for the whole batch, as before the chain.
+    """
+    seq, prev = await conn.chain_head()
+    rows: list[tuple[Any, ...]] = []
+    hashes: list[str] = []
+    for e in events:
+        at = e.at.astimezone(UTC).isoformat(timespec="microseconds")  # as to_db writes it
+        data = to_data(e.fact)
+        seq += 1
+        digest = event_hash(
+            ticket=e.ticket_id,
+            seq=seq,
+            prev=prev,
+            at=instant(at),
+            actor_id=e.actor_id,
+            kind=e.kind.value,
+            detail=e.detail,
+            data=data,
+        )
+        stored = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        kind = e.kind.value
+        rows.append((e.ticket_id, at, e.actor_id, kind, e.detail, stored, seq, prev, digest))
+        hashes.append(digest)
+        prev = digest
+    if not rows:
+        return hashes
     await conn.executemany(
-        "INSERT INTO events(ticket_id, at, actor_id, kind, detail, data) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (
-                e.ticket_id,
-                to_db(e.at),
-                e.actor_id,
-                e.kind.value,
-                e.detail,
-                json.dumps(to_data(e.fact), ensure_ascii=False, sort_keys=True),
-            )
-            for e in events
-        ],
+        "INSERT INTO events(ticket_id, at, actor_id, kind, detail, data, seq, prev, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
+    conn.chain_moved((seq, prev))
+    return hashes
+
+
+async def find_receipts(conn: Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
+    """The hash of each ticket's `created` event (its receipt)."""
+    if not ticket_ids:
+        return {}
+    marks = ",".join("?" * len(ticket_ids))
+    rows = await _all(
+        conn,
+        f"SELECT ticket_id, hash FROM events WHERE ticket_id IN ({marks}) AND kind = 'created' "
+        "AND hash IS NOT NULL",
+        list(ticket_ids),
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+async def find_duplicate_receipts(
+    conn: Connection, ticket_ids: Sequence[int], message_id: int
+) -> dict[int, str]:
+    """The hash of the `duplicate` event a report message made on each ticket."""
+    if not ticket_ids:
+        return {}
+    marks = ",".join("?" * len(ticket_ids))
+    rows = await _all(
+        conn,
+        f"SELECT ticket_id, hash FROM events WHERE ticket_id IN ({marks}) "
+        "AND kind = 'duplicate' AND json_extract(data, '$.message_id') = ? ORDER BY id",
+        [*ticket_ids, message_id],
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+async def find_chain_head(conn: Connection) -> tuple[int, str]:
+    """The last event's (seq, hash) as committed."""
+    return await conn.chain_head()
+
+
+async def list_export_events(
+    conn: Connection, ticket_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Histories of many tickets as the export writes them: the stored fields as they
+    were hashed (no typed facts in between), in time order."""
+    result: dict[int, list[dict[str, Any]]] = {t: [] for t in ticket_ids}
+    for start in range(0, len(ticket_ids), 500):
+        chunk = list(ticket_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = await _all_long(
+            conn,
+            "SELECT ticket_id, at, actor_id, kind, detail, data, seq, prev, hash FROM events "
+            f"WHERE ticket_id IN ({marks}) ORDER BY ticket_id, at, id",
+            chunk,
+        )
+        for r in rows:
+            result[r[0]].append(
+                {
+                    "at": instant(r[1]),
+                    "actor_id": r[2],
+                    "kind": r[3],
+                    "detail": r[4],
+                    "data": json.loads(r[5]),
+                    "seq": r[6],
+                    "prev": r[7],
+                    "hash": r[8],
+                }
+            )
+    return result
+
+
+async def list_tickets_page(
+    conn: Connection, since: datetime | None, after_id: int, limit: int
+) -> list[Ticket]:
+    """Up to `limit` tickets created at or after `since` with numbers above `after_id`."""
+    sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id > ?"
+    args: list[Any] = [after_id]
+    if since is not None:
+        sql += " AND created_at >= ?"
+        args.append(to_db(since))
+    rows = await _all_long(conn, sql + " ORDER BY id LIMIT ?", [*args, limit])
+    return [_ticket(r) for r in rows]
 
 
 _EVENT_COLUMNS = "id, ticket_id, at, actor_id, kind, detail, data"

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.events import parse_legacy, to_data
+from bot.domain.proof import ZERO, event_hash, instant
 from bot.notices import NOTICES
 
 if TYPE_CHECKING:  # storage.db runs these steps: no import at run time
@@ -108,4 +109,41 @@ async def type_outbox(conn: Connection) -> None:
         last = rows[-1]["id"]
 
 
-UPGRADES: dict[int, Callable[[Connection], Awaitable[None]]] = {5: type_events, 6: type_outbox}
+async def chain_events(conn: Connection) -> None:
+    """Migration 7: the events already recorded get their place in the hash chain, in the
+    order they were written (id order), hashed as the export writes them."""
+    last, seq, prev = 0, 0, ZERO
+    while True:
+        rows = await conn.execute_fetchall(
+            "SELECT id, ticket_id, at, actor_id, kind, detail, data FROM events "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            (last, BATCH),
+        )
+        if not rows:
+            return
+        changes = []
+        for r in rows:
+            seq += 1
+            digest = event_hash(
+                ticket=r["ticket_id"],
+                seq=seq,
+                prev=prev,
+                at=instant(r["at"]),
+                actor_id=r["actor_id"],
+                kind=r["kind"],
+                detail=r["detail"],
+                data=json.loads(r["data"]),
+            )
+            changes.append((seq, prev, digest, r["id"]))
+            prev = digest
+        await conn.executemany(
+            "UPDATE events SET seq = ?, prev = ?, hash = ? WHERE id = ?", changes
+        )
+        last = rows[-1]["id"]
+
+
+UPGRADES: dict[int, Callable[[Connection], Awaitable[None]]] = {
+    5: type_events,
+    6: type_outbox,
+    7: chain_events,
+}

@@ -167,7 +167,9 @@ def test_export_json_and_csv(tmp_path: Path) -> None:
     assert records[1]["status"] == "removed" and records[1]["urgent"] is True
     assert records[2]["status"] == "rejected"
     assert [e["kind"] for e in first["events"]] == ["created", "acknowledged", "removed"]
-    assert all(set(e) == {"at", "actor_id", "kind", "detail", "data"} for e in first["events"])
+    chained = {"at", "actor_id", "kind", "detail", "data", "seq", "prev", "hash"}
+    assert all(set(e) == chained for e in first["events"])
+    assert first["category"] is None and first["order"] is None
 
     as_csv = run_cli(tmp_path, "export", "--format", "csv", LIAISON_DATABASE=str(db_path))
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))

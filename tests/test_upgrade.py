@@ -120,7 +120,9 @@ async def test_export_after_upgrade_carries_typed_fields(upgraded: Database) -> 
     assert len(records) == 21
     events = [e for r in records for e in r["events"]]
     assert len(events) == 109
-    assert all(set(e) == {"at", "actor_id", "kind", "detail", "data"} for e in events)
+    chained = {"at", "actor_id", "kind", "detail", "data", "seq", "prev", "hash"}
+    assert all(set(e) == chained for e in events)
+    assert sorted(e["seq"] for e in events) == list(range(1, 110))  # chained at the upgrade
     banned = [e for e in events if e["detail"].startswith("banned: channel banned")]
     assert banned and all(e["data"]["banned_with"] for e in banned)
 

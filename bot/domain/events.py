@@ -67,6 +67,7 @@ class Created(Fact):
     link: str | None = None
     forwarded_message_id: int | None = None
     urgent: bool = False
+    evidence: str | None = None  # SHA-256 of what intake kept (bot.domain.proof)
 
     def describe(self) -> str:
         """`https://t.me/x/1 (urgent)` or `forwarded message 12`."""
@@ -80,6 +81,8 @@ class Duplicate(Fact):
 
     KIND: ClassVar[EventKind] = EventKind.DUPLICATE
     report: int = 0  # the report count after this one
+    message_id: int | None = None  # the report message (its reply shows this receipt)
+    evidence: str | None = None  # SHA-256 of what intake kept of this report
 
     def describe(self) -> str:
         """`report 3`."""

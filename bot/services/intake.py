@@ -14,6 +14,7 @@ from bot.domain.events import (
     new_event,
 )
 from bot.domain.links import Link
+from bot.domain.proof import evidence_hash
 from bot.domain.tickets import Ticket, new_ticket, next_due_at
 from bot.notices import Card, DuplicateReply, LinkHint
 from bot.services.base import ServicesBase
@@ -24,6 +25,21 @@ from storage.db import Connection
 
 # Telegram delivers an album's messages as separate updates within a fraction of a second
 ALBUM_WAIT = timedelta(seconds=1.5)
+
+
+def _evidence_hash(intake: Intake) -> str | None:
+    """The hash of the evidence `_add_evidence` keeps (None: it keeps none)."""
+    ev = intake.evidence
+    if not (ev.text or ev.media or ev.origin):
+        return None
+    return evidence_hash(
+        text=ev.text,
+        media=ev.media,
+        origin=ev.origin,
+        origin_chat_id=ev.origin_chat_id,
+        origin_message_id=ev.origin_message_id,
+        origin_date=ev.origin_date.isoformat() if ev.origin_date else None,
+    )
 
 
 class IntakeMixin(ServicesBase):
@@ -148,7 +164,11 @@ class IntakeMixin(ServicesBase):
                 await repo.add_report(
                     conn, t.id, intake.chat_id, intake.message_id, intake.reporter_id, now
                 )
-                fact = Duplicate(report=t.report_count)
+                fact = Duplicate(
+                    report=t.report_count,
+                    message_id=intake.message_id,
+                    evidence=_evidence_hash(intake),
+                )
                 await repo.add_events(conn, [new_event(t.id, now, intake.reporter_id, fact)])
                 await self._add_evidence(conn, t.id, intake, now)
                 if intake.urgent and not t.urgent:
@@ -176,6 +196,7 @@ class IntakeMixin(ServicesBase):
             link=link.canonical if link else None,
             forwarded_message_id=None if link else intake.message_id,
             urgent=intake.urgent,
+            evidence=_evidence_hash(intake),
         )
         events = [new_event(ticket_id, now, intake.reporter_id, created)]
         if previous is not None:

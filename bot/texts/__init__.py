@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
+from bot.domain.proof import receipt as proof_receipt
 from bot.domain.roster import OnCall, Person, Roster
 from bot.domain.tickets import (
     EscalationPolicy,
@@ -190,10 +191,12 @@ class Texts:
         duty: OnCall | None,
         channel_open: int,
         dups: Sequence[Ticket] = (),
+        receipt: str | None = None,
     ) -> Rendered:
         """The full card of one ticket, with buttons while it is open.
 
-        `dups`: tickets the same report named that were already tracked.
+        `dups`: tickets the same report named that were already tracked; `receipt`: the hash
+        of its `created` event (the card shows the first 8 hex digits, SPEC "Proof").
         """
         head = f"📌 <b>{self.t('new_ticket')} #{t.id}</b>"
         if t.urgent:
@@ -219,6 +222,8 @@ class Texts:
             lines.append(self.t("count_line", n=t.report_count))
         if t.reopened_from is not None:
             lines.append(self.t("back_line", id=t.reopened_from))
+        if receipt:
+            lines.append(self.t("receipt_line", receipt=proof_receipt(receipt)))
         if dups:
             lines.append(self.dup_line(dups))
         buttons = None if t.is_closed else self.card_buttons(t.id)

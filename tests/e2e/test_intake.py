@@ -74,9 +74,9 @@ async def test_same_content_written_differently_is_one_ticket(tmp_path: Path) ->
         for n, spelling in enumerate(spellings, start=2):
             msg = w.say(DEWI, f"ini juga {spelling}")
             reply = await w.reply_to(msg["message_id"])
-            assert (
-                reply.text == f"🔁 Already tracked: #1 https://t.me/FakeNews/123 (reported {n}×)"
-            )
+            tracked, receipt = reply.text.split("\n")  # the second line: the receipt
+            assert tracked == f"🔁 Already tracked: #1 https://t.me/FakeNews/123 (reported {n}×)"
+            assert receipt.startswith("🧾 Receipt: ")
             assert reply.buttons() == []
         await w.settled()
         [record] = await w.export()
@@ -505,3 +505,17 @@ async def test_channel_roll_up_on_the_card(tmp_path: Path) -> None:
         ask = w.say(RINA, "/ticket 4")
         detail = await w.reply_to(ask["message_id"])
         assert "This channel: 2 open tickets" in detail.text
+
+
+async def test_receipts_in_the_chat_match_the_export(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        first = w.say(RINA, "https://t.me/FakeNews/777")
+        card = await w.reply_to(first["message_id"])
+        again = w.say(DEWI, "t.me/FakeNews/777")
+        dup = await w.reply_to(again["message_id"])
+        await w.settled()
+        [record] = await w.export()
+    created, duplicate = record["events"][0], record["events"][1]
+    assert (created["kind"], duplicate["kind"]) == ("created", "duplicate")
+    assert f"🧾 Receipt: {created['hash'][:8]}" in card.text.split("\n")
+    assert dup.text.split("\n")[-1] == f"🧾 Receipt: {duplicate['hash'][:8]}"
