@@ -20,31 +20,35 @@ if TYPE_CHECKING:  # storage.db runs these steps: no import at run time
 BATCH = 5000
 
 
-async def type_events(conn: Connection) -> None:
-    """Migration 5: every event written as free text gets its structured fields."""
+async def _rewrite(
+    conn: Connection,
+    select: str,
+    update: str,
+    change: Callable[[Any], tuple[Any, ...] | None],
+) -> None:
+    """Every row `select` names (`... FROM table WHERE id > ? ORDER BY id LIMIT ?`), in id
+    order and in batches: `change` gives a row's parameters for `update`, or None."""
     last = 0
     while True:
-        rows = await conn.execute_fetchall(
-            "SELECT id, kind, detail FROM events WHERE id > ? ORDER BY id LIMIT ?",
-            (last, BATCH),
-        )
+        rows = await conn.execute_fetchall(select, (last, BATCH))
         if not rows:
             return
-        await conn.executemany(
-            "UPDATE events SET data = ? WHERE id = ?",
-            [
-                (
-                    json.dumps(
-                        to_data(parse_legacy(r["kind"], r["detail"])),
-                        ensure_ascii=False,
-                        sort_keys=True,
-                    ),
-                    r["id"],
-                )
-                for r in rows
-            ],
-        )
+        await conn.executemany(update, [c for r in rows if (c := change(r)) is not None])
         last = rows[-1]["id"]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+async def type_events(conn: Connection) -> None:
+    """Migration 5: every event written as free text gets its structured fields."""
+    await _rewrite(
+        conn,
+        "SELECT id, kind, detail FROM events WHERE id > ? ORDER BY id LIMIT ?",
+        "UPDATE events SET data = ? WHERE id = ?",
+        lambda r: (_json(to_data(parse_legacy(r["kind"], r["detail"]))), r["id"]),
+    )
 
 
 # the previous release's "say" arguments under another name in the typed notices
@@ -91,55 +95,47 @@ def _feedback(item: dict[str, Any]) -> dict[str, Any]:
 
 async def type_outbox(conn: Connection) -> None:
     """Migration 6: every queued notification becomes its typed notice."""
-    last = 0
-    while True:
-        rows = await conn.execute_fetchall(
-            "SELECT id, kind, payload FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
-            (last, BATCH),
-        )
-        if not rows:
-            return
-        changes = []
-        for r in rows:
-            typed = typed_notice(r["kind"], json.loads(r["payload"]))
-            if typed is not None:
-                payload = json.dumps(typed[1], ensure_ascii=False, sort_keys=True)
-                changes.append((typed[0], payload, r["id"]))
-        await conn.executemany("UPDATE outbox SET kind = ?, payload = ? WHERE id = ?", changes)
-        last = rows[-1]["id"]
+
+    def change(r: Any) -> tuple[Any, ...] | None:
+        typed = typed_notice(r["kind"], json.loads(r["payload"]))
+        return None if typed is None else (typed[0], _json(typed[1]), r["id"])
+
+    await _rewrite(
+        conn,
+        "SELECT id, kind, payload FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+        "UPDATE outbox SET kind = ?, payload = ? WHERE id = ?",
+        change,
+    )
 
 
 async def chain_events(conn: Connection) -> None:
     """Migration 7: the events already recorded get their place in the hash chain, in the
     order they were written (id order), hashed as the export writes them."""
-    last, seq, prev = 0, 0, ZERO
-    while True:
-        rows = await conn.execute_fetchall(
-            "SELECT id, ticket_id, at, actor_id, kind, detail, data FROM events "
-            "WHERE id > ? ORDER BY id LIMIT ?",
-            (last, BATCH),
+    seq, prev = 0, ZERO
+
+    def change(r: Any) -> tuple[Any, ...]:
+        nonlocal seq, prev
+        seq += 1
+        digest = event_hash(
+            ticket=r["ticket_id"],
+            seq=seq,
+            prev=prev,
+            at=instant(r["at"]),
+            actor_id=r["actor_id"],
+            kind=r["kind"],
+            detail=r["detail"],
+            data=json.loads(r["data"]),
         )
-        if not rows:
-            return
-        changes = []
-        for r in rows:
-            seq += 1
-            digest = event_hash(
-                ticket=r["ticket_id"],
-                seq=seq,
-                prev=prev,
-                at=instant(r["at"]),
-                actor_id=r["actor_id"],
-                kind=r["kind"],
-                detail=r["detail"],
-                data=json.loads(r["data"]),
-            )
-            changes.append((seq, prev, digest, r["id"]))
-            prev = digest
-        await conn.executemany(
-            "UPDATE events SET seq = ?, prev = ?, hash = ? WHERE id = ?", changes
-        )
-        last = rows[-1]["id"]
+        row, prev = (seq, prev, digest, r["id"]), digest
+        return row
+
+    await _rewrite(
+        conn,
+        "SELECT id, ticket_id, at, actor_id, kind, detail, data FROM events "
+        "WHERE id > ? ORDER BY id LIMIT ?",
+        "UPDATE events SET seq = ?, prev = ?, hash = ? WHERE id = ?",
+        change,
+    )
 
 
 UPGRADES: dict[int, Callable[[Connection], Awaitable[None]]] = {

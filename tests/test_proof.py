@@ -85,6 +85,7 @@ async def script(svc: Services, clock: FakeClock) -> None:
     await svc.report(_intake("t.me/propaganda/1", 10, evidence=words))  # created
     await svc.report(_intake("t.me/propaganda/1", 11, urgent=True))  # duplicate, urgent
     await svc.report(_intake("t.me/propaganda/2", 12))
+    await svc.report_edited(_intake("t.me/propaganda/2", 12))  # edited (its link kept)
     clock.advance(timedelta(minutes=20))
     await svc.escalate_due()  # escalated (ack reminders)
     await svc.acknowledge(ANDI, [1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import tempfile
 import textwrap
 from collections.abc import Callable
@@ -233,6 +234,23 @@ def section(title: str) -> None:
     print(f"──── {title} " + "─" * max(0, 70 - len(title)))
 
 
+def show_proof(records: list[dict[str, Any]]) -> None:
+    """Verify the export as the other side would (offline), then once more after an edit."""
+    from bot.domain.verify import verify
+
+    section("Proof: liaison-bot verify export.json (offline: the file alone)")
+    print("  " + verify(json.loads(json.dumps(records))).summary())
+    edited = json.loads(json.dumps(records))
+    closing = next(e for e in edited[0]["events"] if e["kind"] == "removed")
+    before = closing["detail"]
+    closing["detail"] = "removed: nothing to see"
+    print(f"\n  Someone edits #1's closing event in the file: {before!r} -> {closing['detail']!r}")
+    verdict = verify(edited)
+    for line in verdict.summary().splitlines():
+        print("  " + line)
+    print(f"  (exit {0 if verdict.ok else 1})")
+
+
 async def run_demo(language: str = "en") -> int:
     """Run the scripted demo and print the transcript; 0 when it played through."""
     with tempfile.TemporaryDirectory(prefix="liaison-demo-") as tmp:
@@ -278,12 +296,14 @@ async def run_demo(language: str = "en") -> int:
             section("Export (liaison-bot export --format json), one line per ticket")
             from bot.export import load_records
 
-            for r in await load_records(app.bot_data.services.db, settings.policy):
+            records = await load_records(app.bot_data.services.db, settings.policy)
+            for r in records:
                 kinds = ",".join(e["kind"] for e in r["events"])
                 print(
                     f"  #{r['id']} {r['status']:<12} {r['outcome'] or '-':<10} "
                     f"reports={r['report_count']} urgent={r['urgent']} events={kinds}"
                 )
+            show_proof(records)
         finally:
             for running in (printer, task):
                 running.cancel()

@@ -34,6 +34,10 @@ async def test_the_demo_plays_through_and_shows_what_spec_promises(
         "⏰ Not acknowledged",  # the reminder to on-call and backup
         "🚨 ESCALATION",  # supervisors
         "overdue by 5s",  # and the repeat
+        "🧾 Receipt: ",  # every card carries its receipt
+        "OK: 4 tickets, 16 events, head seq 16",  # the export verifies offline
+        "the event's hash does not match its content",  # and an edit is caught
+        "(exit 1)",
         "Demo finished.",
     ):
         assert seen in out, seen
