@@ -399,30 +399,29 @@ async def add_events(conn: Connection, events: Sequence[Event]) -> list[str]:
 
 async def find_receipts(conn: Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
     """The hash of each ticket's `created` event (its receipt)."""
-    if not ticket_ids:
-        return {}
-    marks = ",".join("?" * len(ticket_ids))
-    rows = await _all(
-        conn,
-        f"SELECT ticket_id, hash FROM events WHERE ticket_id IN ({marks}) AND kind = 'created' "
-        "AND hash IS NOT NULL",
-        list(ticket_ids),
-    )
-    return {r[0]: r[1] for r in rows}
+    return await _event_hashes(conn, ticket_ids, "kind = 'created' AND hash IS NOT NULL", [])
 
 
 async def find_duplicate_receipts(
     conn: Connection, ticket_ids: Sequence[int], message_id: int
 ) -> dict[int, str]:
     """The hash of the `duplicate` event a report message made on each ticket."""
+    where = "kind = 'duplicate' AND json_extract(data, '$.message_id') = ?"
+    return await _event_hashes(conn, ticket_ids, where, [message_id])
+
+
+async def _event_hashes(
+    conn: Connection, ticket_ids: Sequence[int], where: str, args: list[Any]
+) -> dict[int, str]:
+    """ticket -> hash of its events matching `where` (a fixed condition, ? for `args`)."""
     if not ticket_ids:
         return {}
     marks = ",".join("?" * len(ticket_ids))
     rows = await _all(
         conn,
-        f"SELECT ticket_id, hash FROM events WHERE ticket_id IN ({marks}) "
-        "AND kind = 'duplicate' AND json_extract(data, '$.message_id') = ? ORDER BY id",
-        [*ticket_ids, message_id],
+        f"SELECT ticket_id, hash FROM events WHERE ticket_id IN ({marks}) AND {where} "
+        "ORDER BY id",
+        [*ticket_ids, *args],
     )
     return {r[0]: r[1] for r in rows}
 
