@@ -110,6 +110,13 @@ def _post_init(runtime: Runtime) -> Any:
         s = runtime.settings
         db = await Database.open(s.database, writer=True)
         services = Services(db, runtime.clock, desk_of(s, runtime.roster))
+        missing = await services.categories_missing()
+        if missing:
+            await db.close()
+            raise ConfigError(
+                "LIAISON_POLICY: tickets of the database are in categories the file lacks: "
+                + ", ".join(missing)
+            )
         renderer = Renderer(services)
         sender = Sender(app.bot, services, renderer, runtime.limits)
         health = app.bot_data.health_

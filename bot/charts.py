@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.domain.stats import Stats
-from bot.domain.tickets import NORMAL, URGENT
 
 WIDTH_IN, HEIGHT_IN, DPI = 10, 11, 100  # 1000 × 1100 px: fills a phone screen, still sharp
 BAR = "#3b6ea8"
@@ -73,8 +72,8 @@ def render_chart(stats: Stats, labels: ChartLabels) -> bytes:
 
     medians = [_hours(d.median_close) if d.median_close is not None else math.nan for d in days]
     resolve, urgent = (
-        _hours(stats.policy.classes[NORMAL].resolve),
-        _hours(stats.policy.classes[URGENT].resolve),
+        _hours(stats.policy.categories.get(stats.policy.categories.default).agreed),
+        _hours(stats.policy.urgent),
     )
     bottom.plot(
         xs, medians, color=LINE, marker="o", markersize=10, linewidth=3, label=labels.median_close

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.categories import Categories, PolicyError, builtin_categories, parse_policy
 from bot.domain.durations import parse_duration
 from bot.domain.tickets import EscalationPolicy, standard_policy
 
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     chat_id: int | None = None
     supervisor_chat_id: int | None = None
     roster: Path = Path("roster.toml")
+    policy_file: Path | None = Field(default=None, validation_alias="LIAISON_POLICY")
     database: Path = Path("liaison.db")
     ack_deadline: Duration = timedelta(minutes=15)
     resolve_deadline: Duration = timedelta(hours=4)
@@ -49,7 +51,7 @@ class Settings(BaseSettings):
     http_listen: str = "127.0.0.1:9464"  # health and metrics; empty: off
     log_format: str = "text"
 
-    @field_validator("supervisor_chat_id", "notice_topic", mode="before")
+    @field_validator("supervisor_chat_id", "notice_topic", "policy_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
@@ -145,7 +147,25 @@ class Settings(BaseSettings):
             resolve=self.resolve_deadline,
             urgent=self.urgent_deadline,
             repeat=self.escalation_repeat,
+            categories=self.categories,
         )
+
+    @property
+    def categories(self) -> Categories:
+        """The LIAISON_POLICY file's categories, or the built-in table (ConfigError with
+        the file's line and the reason when it cannot be used)."""
+        if self.policy_file is None:
+            return builtin_categories(self.resolve_deadline)
+        try:
+            text = self.policy_file.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(
+                f"LIAISON_POLICY: cannot read {self.policy_file.name}: {error}"
+            ) from None
+        try:
+            return parse_policy(text, self.resolve_deadline)
+        except PolicyError as error:
+            raise ConfigError(f"LIAISON_POLICY: {error}") from None
 
 
 class ConfigError(Exception):

@@ -61,7 +61,7 @@ def ticket_record(
         "outcome": t.outcome.value if t.outcome else None,
         "reopened_from": t.reopened_from,
         "paused_seconds": t.paused_total.total_seconds(),
-        "category": None,  # categories are not recorded yet
+        "category": t.category,
         "order": None,
         "export_since": _iso(since),
         "events": list(events),

@@ -32,6 +32,8 @@ class Answer(StrEnum):
     REOPENED_OK = "reopened_ok"
     UNKNOWN_MODERATOR = "unknown_moderator"
     ASSIGNED_OK = "assigned_ok"
+    CATEGORY_SET = "category_set"
+    UNKNOWN_CATEGORY = "unknown_category"
     ONCALL_SET = "oncall_set"
     QUEUED = "queued"
 

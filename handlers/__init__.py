@@ -39,6 +39,7 @@ def register_handlers(app: LiaisonApp) -> None:
         "clarify": moderation.cmd_clarify,
         "reopen": moderation.cmd_reopen,
         "assign": moderation.cmd_assign,
+        "category": moderation.cmd_category,
         "stats": figures.cmd_stats,
         "report": figures.cmd_report,
         "export": figures.cmd_export,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram import Message, MessageEntity, MessageOriginChannel, Update
 
+from bot.domain.categories import category_tags
 from bot.domain.links import Link, channel_post_link, extract_links, has_foreign_url, is_urgent
 from bot.services import EvidenceIn, Intake
 from handlers.common import topic_of
@@ -105,6 +106,7 @@ def build_intake(message: Message) -> Intake:
         links=links,
         forwarded_without_link=forwarded and not links,
         urgent=is_urgent(text),
+        tags=tuple(category_tags(text)),
         foreign_url=not links and has_foreign_url(text, marked),
         evidence=evidence,
         album=message.media_group_id,

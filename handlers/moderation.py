@@ -109,6 +109,17 @@ async def cmd_assign(update: Update, context: Context) -> None:
     await call.answer(await call.services.assign(call.actor, call.ids[0], username))
 
 
+async def cmd_category(update: Update, context: Context) -> None:
+    """/category N key (a key or one of its tags)."""
+    call = await parse_call(update, context)
+    if call is None:
+        return
+    if len(call.ids) != 1 or len(call.rest) != 1:
+        await call.usage("category")
+        return
+    await call.answer(await call.services.set_category(call.actor, call.ids[0], call.rest[0]))
+
+
 # the callback data of the card's buttons, matched whole: forged or stale data matches
 # nothing, and the pipeline ends its spinner with an empty answer
 BUTTON = re.compile(

@@ -156,6 +156,11 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only: no DELETE'); END;
     """,
+    # categories (issue 14): every ticket has one; the tickets already there are in the
+    # default category, as their `created` events (without a category) say
+    """
+    ALTER TABLE tickets ADD COLUMN category TEXT NOT NULL DEFAULT 'other';
+    """,
 ]
 
 

@@ -57,7 +57,7 @@ TICKET_COLUMNS = (
     "id, link, link_key, channel, status, urgent, reporter_id, chat_id, report_message_id, "
     "assignee_id, report_count, created_at, clock_start_at, acknowledged_at, closed_at, outcome, "
     "reopened_from, paused_at, paused_seconds, esc_step, last_escalated_at, card_message_id, "
-    "clarify_message_id"
+    "clarify_message_id, category"
 )
 
 
@@ -86,6 +86,7 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         last_escalated_at=from_db(row["last_escalated_at"]),
         card_message_id=row["card_message_id"],
         clarify_message_id=row["clarify_message_id"],
+        category=row["category"],
     )
 
 
@@ -147,8 +148,8 @@ async def add_ticket(conn: Connection, t: Ticket, next_due_at: datetime | None) 
     """Insert a new ticket (its `id` is ignored) and return its number."""
     cur = await conn.execute(
         "INSERT INTO tickets(link, link_key, channel, status, urgent, reporter_id, chat_id, "
-        "report_message_id, created_at, clock_start_at, reopened_from, next_due_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "report_message_id, created_at, clock_start_at, reopened_from, next_due_at, category) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             t.link,
             t.link_key,
@@ -162,6 +163,7 @@ async def add_ticket(conn: Connection, t: Ticket, next_due_at: datetime | None) 
             to_db(t.clock_start_at),
             t.reopened_from,
             to_db(next_due_at),
+            t.category,
         ),
     )
     if cur.lastrowid is None:
@@ -174,7 +176,8 @@ async def save_ticket(conn: Connection, t: Ticket, next_due_at: datetime | None)
     await conn.execute(
         "UPDATE tickets SET status=?, urgent=?, assignee_id=?, report_count=?, clock_start_at=?, "
         "acknowledged_at=?, closed_at=?, outcome=?, paused_at=?, paused_seconds=?, esc_step=?, "
-        "last_escalated_at=?, next_due_at=?, card_message_id=?, clarify_message_id=? WHERE id=?",
+        "last_escalated_at=?, next_due_at=?, card_message_id=?, clarify_message_id=?, "
+        "category=? WHERE id=?",
         (
             t.status.value,
             int(t.urgent),
@@ -191,6 +194,7 @@ async def save_ticket(conn: Connection, t: Ticket, next_due_at: datetime | None)
             to_db(next_due_at),
             t.card_message_id,
             t.clarify_message_id,
+            t.category,
             t.id,
         ),
     )
@@ -683,3 +687,9 @@ async def list_tickets_by_ids(conn: Connection, ids: Sequence[int]) -> list[Tick
         )
         found.update((r["id"], _ticket(r)) for r in rows)
     return [found[i] for i in wanted if i in found]
+
+
+async def list_categories_in_use(conn: Connection) -> list[str]:
+    """Every category key some ticket has (a policy file must keep them all)."""
+    rows = await _all(conn, "SELECT DISTINCT category FROM tickets ORDER BY category")
+    return [row["category"] for row in rows]

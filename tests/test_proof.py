@@ -94,6 +94,7 @@ async def script(svc: Services, clock: FakeClock) -> None:
     clock.advance(timedelta(minutes=5))
     await svc.note(RINA, 2, "the second one")  # clarified
     await svc.assign(ANDI, 2, "@budi_mod")
+    await svc.set_category(ANDI, 2, "judol")  # categorized
     await svc.close(ANDI, [1], Outcome.RESTRICTED, "blocked in ID")
     await svc.reject(ANDI, 2, "not propaganda")
     clock.advance(timedelta(hours=1))

@@ -76,8 +76,12 @@ async def test_upgrade_keeps_every_row(previous: Path) -> None:
     db = await Database.open(previous, writer=True)
     await db.close()
     assert version(previous) == len(MIGRATIONS)
-    for table in ("tickets", "reports", "evidence", "overrides", "people", "meta"):
+    for table in ("reports", "evidence", "overrides", "people", "meta"):
         assert rows(previous, table) == before[table], table
+    # every ticket row as it was, plus its category: the default one (their events name none)
+    tickets_after = rows(previous, "tickets")
+    assert [row[:-1] for row in tickets_after] == before["tickets"]
+    assert {row[-1] for row in tickets_after} == {"other"}
     assert rows(previous, "events", event_columns) == events_before
     assert rows(previous, "outbox", outbox_columns) == outbox_before
     # opening again migrates nothing more
@@ -96,7 +100,8 @@ async def test_every_event_gets_the_fields_its_sentence_stood_for(upgraded: Data
     for e in events:
         assert e.fact.describe() == e.detail, (e.id, e.kind)
     kinds = Counter(e.kind for e in events)
-    assert set(kinds) == set(EventKind) - {EventKind.EDITED}  # edits are new in this release
+    # edits and categories are new since that release
+    assert set(kinds) == set(EventKind) - {EventKind.EDITED, EventKind.CATEGORIZED}
     reasons = Counter(e.fact.reason for e in events if isinstance(e.fact, Escalated))
     assert reasons == {
         Escalation.ACK_REMINDER: 8,

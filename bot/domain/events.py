@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     EVIDENCE_PURGED = "evidence_purged"
     EDITED = "edited"
+    CATEGORIZED = "categorized"
 
 
 class Escalation(StrEnum):
@@ -68,6 +69,11 @@ class Created(Fact):
     forwarded_message_id: int | None = None
     urgent: bool = False
     evidence: str | None = None  # SHA-256 of what intake kept (bot.domain.proof)
+    # the category and its windows as they applied (whole seconds): the deadlines follow
+    # from these and the clock start without the policy; None in histories before them
+    category: str | None = None
+    agreed_seconds: int | None = None
+    legal_seconds: int | None = None
 
     def describe(self) -> str:
         """`https://t.me/x/1 (urgent)` or `forwarded message 12`."""
@@ -256,6 +262,25 @@ class ReportEdited(Fact):
         return "report edited" + (": link removed" if self.link_removed else "")
 
 
+@dataclass(frozen=True, slots=True)
+class Categorized(Fact):
+    """The category changed (`/category`, the card's button): the deadlines are the new
+    windows from the clock start (`agreed_seconds`, `legal_seconds`)."""
+
+    KIND: ClassVar[EventKind] = EventKind.CATEGORIZED
+    previous: str = "other"
+    category: str = "other"
+    agreed_seconds: int = 0
+    legal_seconds: int = 0
+
+    def describe(self) -> str:
+        """`other -> gambling (agreed 14400s, legal 14400s)`."""
+        return (
+            f"{self.previous} -> {self.category}"
+            f" (agreed {self.agreed_seconds}s, legal {self.legal_seconds}s)"
+        )
+
+
 FACTS: dict[EventKind, type[Fact]] = {
     cls.KIND: cls
     for cls in (
@@ -273,6 +298,7 @@ FACTS: dict[EventKind, type[Fact]] = {
         Escalated,
         EvidencePurged,
         ReportEdited,
+        Categorized,
     )
 }
 
@@ -403,6 +429,8 @@ def parse_legacy(kind: str, detail: str) -> Fact:
         return EvidencePurged(items=int(m.group(1)) if m else 0)
     if k is EventKind.EDITED:  # written only since events were typed; here for completeness
         return ReportEdited(link_removed=detail.endswith("link removed"))
+    if k is EventKind.CATEGORIZED:  # likewise
+        return Categorized()
     return _legacy_escalation(detail)
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "extract_links",
     "has_foreign_url",
     "is_urgent",
+    "mask_links",
     "normalise_link",
 ]
 
@@ -201,12 +202,18 @@ def channel_post_link(username: str | None, chat_id: int, message_id: int) -> Li
     return _private(internal, message_id, None)
 
 
-def is_urgent(text: str) -> bool:
-    """Tell whether the text carries #urgent or !urgent as a word, outside any link."""
+def mask_links(text: str) -> str:
+    """The text with every link (Telegram or not) blanked out, offsets kept: what a tag
+    inside a link (`t.me/x#judol`) must not be read from."""
     masked = text
     for pattern in (_CANDIDATE, _URLISH):
         masked = pattern.sub(lambda m: " " * len(m.group()), masked)
-    return _URGENT.search(masked) is not None
+    return masked
+
+
+def is_urgent(text: str) -> bool:
+    """Tell whether the text carries #urgent or !urgent as a word, outside any link."""
+    return _URGENT.search(mask_links(text)) is not None
 
 
 def _from_web(rest: str) -> Link | None:

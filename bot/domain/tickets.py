@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from bot.domain.categories import (
+    DEFAULT,
+    Categories,
+    Category,
+    agreed_window,
+    builtin_categories,
+)
 
 
 class Status(StrEnum):
@@ -56,13 +63,29 @@ class Windows:
 
 @dataclass(frozen=True, slots=True)
 class EscalationPolicy:
-    """The windows of each ticket class (`normal`, `urgent`, …): policy as data."""
+    """Policy as data: one ack window and repeat interval, the urgent cap, and the
+    category table whose agreed windows drive escalation (legal ones are reported)."""
 
-    classes: Mapping[str, Windows]
+    ack: timedelta
+    urgent: timedelta
+    repeat: timedelta
+    categories: Categories
+
+    def category(self, ticket: Ticket) -> Category:
+        """The ticket's category (an unknown key: the default one)."""
+        return self.categories.get(ticket.category)
+
+    def agreed(self, ticket: Ticket) -> timedelta:
+        """The ticket's agreed window: its category's, capped by the urgent one if urgent."""
+        return agreed_window(self.category(ticket), ticket.urgent, self.urgent)
+
+    def legal(self, ticket: Ticket) -> timedelta:
+        """The ticket's legal window (its category's; `#urgent` does not change it)."""
+        return self.category(ticket).legal
 
     def windows(self, ticket: Ticket) -> Windows:
         """The windows that apply to this ticket."""
-        return self.classes[ticket_class(ticket)]
+        return Windows(self.ack, self.agreed(ticket), self.repeat)
 
 
 def standard_policy(
@@ -70,16 +93,16 @@ def standard_policy(
     resolve: timedelta = timedelta(hours=4),
     urgent: timedelta = timedelta(hours=1),
     repeat: timedelta = timedelta(hours=1),
+    categories: Categories | None = None,
 ) -> EscalationPolicy:
-    """The policy of the settings: one ack window and repeat, a resolve window for normal
-    tickets and a shorter one for urgent ones."""
-    return EscalationPolicy(
-        {NORMAL: Windows(ack, resolve, repeat), URGENT: Windows(ack, urgent, repeat)}
-    )
+    """The policy of the settings: the built-in categories (the default one closing within
+    `resolve`) unless a table is given, and `urgent` as the cap of urgent tickets."""
+    table = categories if categories is not None else builtin_categories(resolve)
+    return EscalationPolicy(ack, urgent, repeat, table)
 
 
 def ticket_class(ticket: Ticket) -> str:
-    """Which of the policy's classes a ticket belongs to."""
+    """Normal or urgent (for figures that split them)."""
     return URGENT if ticket.urgent else NORMAL
 
 
@@ -120,6 +143,7 @@ class Ticket:
     last_escalated_at: datetime | None
     card_message_id: int | None
     clarify_message_id: int | None = None
+    category: str = DEFAULT  # a key of the policy's category table
 
     @property
     def is_closed(self) -> bool:
@@ -138,6 +162,7 @@ def new_ticket(
     report_message_id: int,
     now: datetime,
     reopened_from: int | None = None,
+    category: str = DEFAULT,
 ) -> Ticket:
     """A ticket just reported: open, every clock starting `now` (its id is given on insert)."""
     return Ticket(
@@ -163,6 +188,7 @@ def new_ticket(
         esc_step=0,
         last_escalated_at=None,
         card_message_id=None,
+        category=category,
     )
 
 
@@ -240,3 +266,8 @@ def _current_pause(ticket: Ticket, now: datetime) -> timedelta:
 def effective_deadline(ticket: Ticket, policy: EscalationPolicy, now: datetime) -> datetime:
     """Deadline as it stands now, counting a pause still running."""
     return deadline_at(ticket, policy) + _current_pause(ticket, now)
+
+
+def legal_deadline_at(ticket: Ticket, policy: EscalationPolicy) -> datetime:
+    """When the ticket must be closed by under the regulation (pauses move it)."""
+    return ticket.clock_start_at + policy.legal(ticket) + ticket.paused_total

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
+from bot.domain.categories import category_of_tags
 from bot.domain.events import (
     Created,
     Duplicate,
@@ -176,6 +177,7 @@ class IntakeMixin(ServicesBase):
                 await self._refresh_cards(conn, t.id, now)
                 return t.id, False
         policy = self.desk.policy
+        named = category_of_tags(intake.tags, policy.categories)
         fresh = new_ticket(
             link=link.canonical if link else None,
             link_key=link.key if link else None,
@@ -186,6 +188,7 @@ class IntakeMixin(ServicesBase):
             report_message_id=intake.message_id,
             now=now,
             reopened_from=previous.id if previous else None,
+            category=named.key if named else policy.categories.default,
         )
         # decided here, written once: no read back to compute the next step
         ticket_id = await repo.add_ticket(conn, fresh, next_due_at(fresh, policy))
@@ -197,6 +200,9 @@ class IntakeMixin(ServicesBase):
             forwarded_message_id=None if link else intake.message_id,
             urgent=intake.urgent,
             evidence=_evidence_hash(intake),
+            category=fresh.category,
+            agreed_seconds=int(policy.agreed(fresh).total_seconds()),
+            legal_seconds=int(policy.legal(fresh).total_seconds()),
         )
         events = [new_event(ticket_id, now, intake.reporter_id, created)]
         if previous is not None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from bot.domain.events import (
     Acknowledged,
     Assigned,
+    Categorized,
     ClarificationAsked,
     Clarified,
     Note,
@@ -242,6 +243,32 @@ class ModerationMixin(ServicesBase):
             return Feedback(
                 Answer.ASSIGNED_OK, t.id, name=person.name, changed=True, shown_in=t.chat_id
             )
+
+        return await self._each(actor, [ticket_id], Role.MODERATOR, one)
+
+    async def set_category(self, actor: int, ticket_id: int, word: str) -> list[Feedback]:
+        """Put a ticket in the category a key or tag names; its deadlines follow from the new
+        windows and the clock start (one already past escalates at the timer's next look)."""
+        policy = self.desk.policy
+        category = policy.categories.find(word)
+        if category is None:
+            return [Feedback(Answer.UNKNOWN_CATEGORY, name=word)]
+        name = category.name(self.desk.language)
+
+        async def one(conn: Connection, a: int, t: Ticket, now: datetime) -> Feedback:
+            if t.is_closed:
+                return Feedback(Answer.ALREADY_CLOSED, t.id)
+            if t.category == category.key:
+                return Feedback(Answer.CATEGORY_SET, t.id, name=name)
+            new = dataclasses.replace(t, category=category.key)
+            fact = Categorized(
+                previous=t.category,
+                category=category.key,
+                agreed_seconds=int(policy.agreed(new).total_seconds()),
+                legal_seconds=int(policy.legal(new).total_seconds()),
+            )
+            await self._save(conn, new, a, fact, now)
+            return Feedback(Answer.CATEGORY_SET, t.id, name=name, changed=True, shown_in=t.chat_id)
 
         return await self._each(actor, [ticket_id], Role.MODERATOR, one)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.categories import missing_keys
 from bot.domain.roster import Role
 from bot.domain.tickets import Ticket
 from bot.notices import Answer, ExportFile, Feedback, ReportFiles, StatsReply
@@ -28,6 +29,13 @@ class QueriesMixin(ServicesBase):
             await self._say(conn, chat_id, kinds[what](days=days, reply_to=reply_to), now)
         self._on_outbox()
         return Feedback(Answer.QUEUED, changed=True, shown_in=chat_id)
+
+    async def categories_missing(self) -> list[str]:
+        """Category keys tickets of the database use that the desk's policy lacks (a
+        LIAISON_POLICY file must keep them all: it is refused at start otherwise)."""
+        async with self.db.read() as conn:
+            in_use = await repo.list_categories_in_use(conn)
+        return missing_keys(self.desk.policy.categories, in_use)
 
     # ---- reading --------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class Intake:
     links: Sequence[Link]
     forwarded_without_link: bool = False
     urgent: bool = False
+    tags: tuple[str, ...] = ()  # '#tags' outside links: the policy says which is a category
     foreign_url: bool = False
     evidence: EvidenceIn = field(default_factory=EvidenceIn)
     album: str | None = None  # media_group_id: posts forwarded together, answered together

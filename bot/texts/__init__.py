@@ -202,6 +202,8 @@ class Texts:
         if t.urgent:
             head += " · " + self.t("urgent")
         lines = [head, escape(t.link) if t.link else self.forward_ref(t)]
+        category = self.policy.categories.get(t.category).name(self.lang)
+        lines.append(self.t("category_line", name=escape(category)))
         lines.append(self.t("status_line", status=self.status(t)))
         if t.is_closed and t.closed_at is not None:
             lines.append(

@@ -11,6 +11,7 @@ from bot.domain.events import (
     FACTS,
     Acknowledged,
     Assigned,
+    Categorized,
     ClarificationAsked,
     Clarified,
     Created,
@@ -56,6 +57,13 @@ EXAMPLES: list[Fact] = [
     EvidencePurged(items=2),
     ReportEdited(),
     ReportEdited(link_removed=True),
+    Created(
+        link="https://t.me/judi/5",
+        category="gambling",
+        agreed_seconds=14400,
+        legal_seconds=14400,
+    ),
+    Categorized(previous="other", category="terrorism", agreed_seconds=3600, legal_seconds=14400),
 ]
 
 
