@@ -19,6 +19,7 @@ from bench.intake import run_intake
 from bench.latency import run_latency
 from bench.procs import ROOT, tail
 from bench.report import machine, table
+from bench.webhook import run_webhook
 
 RUN_TIMEOUT = 600.0  # seconds: a run that hangs is stopped (its processes with it)
 Run = Callable[[Path], Awaitable[dict[str, float]]]
@@ -81,6 +82,12 @@ lowest and highest run.
    `/open` listing all 10,000 open tickets. The sandbox's update ids continue after the
    last one the database remembers, as Telegram's do when a bot restarts.
 
+6. **Webhook.** In one sandbox, 2,000 reports with distinct links to `liaison-bot run`
+   long polling (production pacing), then, stopped, 2,000 more to the same bot in webhook
+   mode (its own database; the sandbox POSTs each update to it on loopback, one at a time,
+   as Telegram does with max_connections=1). Each clock runs from the batch call's return
+   until the 2,000th ticket is committed; the ratio is webhook rate / polling rate.
+
 The machine is shared: other work running at the same time shows in the load average above
 and makes the figures worse, never better.
 """
@@ -114,6 +121,7 @@ def _scenarios(base: Path) -> list[tuple[str, Run]]:
         ("3 burst", run_burst),
         ("4 escalation", run_escalation),
         ("5 growth", growth_run),
+        ("6 webhook", run_webhook),
     ]
 
 
@@ -171,7 +179,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("intake", "latency", "burst", "escalation", "growth"),
+        choices=("intake", "latency", "burst", "escalation", "growth", "webhook"),
         help="run only this scenario (repeatable)",
     )
     parser.add_argument(

@@ -132,6 +132,9 @@ FIGURES = [
         lambda v: v <= 1.5,
     ),
     Figure("start_cpu_s", "5 growth", "CPU time (user+sys) the bot used by then", "s", 2),
+    Figure("polling_rate", "6 webhook", "long polling: reports committed per second", "/s"),
+    Figure("webhook_rate", "6 webhook", "webhook: reports committed per second", "/s"),
+    Figure("webhook_ratio", "6 webhook", "ratio webhook / polling", "", 2),
 ]
 
 

@@ -26,6 +26,7 @@ from bot.rendering import Renderer
 from bot.scheduler import Timer
 from bot.sender import Limits, Sender
 from bot.services import Services
+from bot.webhook import run_webhook
 from storage.db import Database, StorageError
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def build_application(runtime: Runtime) -> LiaisonApp:
     )
     health.listen = settings.http_listen
     app.bot_data.health_ = health
+    app.bot_data.settings_ = settings
     register_handlers(app)
     app.add_error_handler(on_error)
     return app
@@ -191,7 +193,8 @@ async def check_privacy(app: LiaisonApp) -> bool:
 
 
 async def serve(app: LiaisonApp, *, poll_timeout: int = 25, check: bool = True) -> None:
-    """Run everything until cancelled: the poll loop, the sender, the timer and (unless
+    """Run everything until cancelled: the poll loop (webhook mode: the webhook server,
+    see bot/webhook.py), the sender, the timer and (unless
     LIAISON_HTTP_LISTEN is empty) the health and metrics endpoint."""
     await app.initialize()
     server: HealthServer | None = None
@@ -208,7 +211,12 @@ async def serve(app: LiaisonApp, *, poll_timeout: int = 25, check: bool = True) 
                 await server.start()
             except OSError as exc:  # taken, or not an address of this machine
                 raise ConfigError(f"LIAISON_HTTP_LISTEN {health.listen}: {exc}") from None
-        await app.bot.delete_webhook()
+        settings = data.settings_
+        webhook = settings is not None and settings.webhook_url is not None
+        if not webhook:
+            # polling: a webhook left from webhook mode would make getUpdates answer 409;
+            # its pending updates are kept and fetched by getUpdates
+            await app.bot.delete_webhook(drop_pending_updates=False)
         loop = asyncio.get_running_loop()
         data.tasks.append(loop.create_task(data.sender_.run(), name="sender"))
         data.tasks.append(loop.create_task(data.timer_.run(), name="timer"))
@@ -218,7 +226,22 @@ async def serve(app: LiaisonApp, *, poll_timeout: int = 25, check: bool = True) 
             data.tasks.append(loop.create_task(_check_privacy_quietly(app), name="privacy"))
         if sd_notify("READY=1") and data.health_ is not None:
             data.tasks.append(loop.create_task(_watchdog(app), name="watchdog"))
-        await poll(app, poll_seconds=poll_timeout)
+        if settings is not None and settings.webhook_url is not None:
+            secret = settings.webhook_secret
+            if secret is None:
+                raise ConfigError(
+                    "LIAISON_WEBHOOK_SECRET is required in webhook mode "
+                    "(LIAISON_WEBHOOK_URL is set)"
+                )
+            await run_webhook(
+                app,
+                url=settings.webhook_url,
+                listen=settings.webhook_listen,
+                secret=secret.get_secret_value(),
+                check_seconds=poll_timeout,
+            )
+        else:
+            await poll(app, poll_seconds=poll_timeout)
     finally:
         if server is not None:
             with contextlib.suppress(Exception):

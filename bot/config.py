@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.categories import Categories, PolicyError, builtin_categories, parse_policy
@@ -20,6 +29,8 @@ def _duration(value: Any) -> timedelta:
         return value
     return parse_duration(str(value))
 
+
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 Duration = Annotated[timedelta, NoDecode, BeforeValidator(_duration)]
 
@@ -50,8 +61,13 @@ class Settings(BaseSettings):
     notice_topic: int | None = None  # forum topic for notices the bot starts (None: General)
     http_listen: str = "127.0.0.1:9464"  # health and metrics; empty: off
     log_format: str = "text"
+    webhook_url: str | None = None  # set: webhook mode; unset: long polling
+    webhook_listen: str = "127.0.0.1:8443"  # the webhook server, behind a TLS proxy
+    webhook_secret: SecretStr | None = None  # Telegram's secret_token (webhook mode)
 
-    @field_validator("supervisor_chat_id", "notice_topic", "policy_file", mode="before")
+    @field_validator(
+        "supervisor_chat_id", "notice_topic", "policy_file", "webhook_url", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
@@ -87,14 +103,40 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError("must be HH:MM (or empty for off)") from exc
 
-    @field_validator("http_listen")
+    @field_validator("webhook_url")
     @classmethod
-    def _listen(cls, value: str) -> str:
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         value = value.strip()
-        if not value:
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not parts.hostname or not (
+            parts.scheme == "https" or (parts.scheme == "http" and loopback)
+        ):
+            raise ValueError("must be an https:// URL (Telegram posts only over TLS)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("http_listen", "webhook_listen")
+    @classmethod
+    def _listen(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        webhook = info.field_name == "webhook_listen"
+        if not value and not webhook:
             return value
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or int(port) > 65535:
+            if webhook:
+                raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8443")
             raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (or empty for off)")
         return value
 
@@ -119,6 +161,10 @@ class Settings(BaseSettings):
             raise ConfigError("LIAISON_BOT_TOKEN is required but not set")
         if self.chat_id is None:
             raise ConfigError("LIAISON_CHAT_ID is required but not set")
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ConfigError(
+                "LIAISON_WEBHOOK_SECRET is required in webhook mode (LIAISON_WEBHOOK_URL is set)"
+            )
 
     @property
     def token(self) -> str:

@@ -15,6 +15,7 @@ from telegram import CallbackQuery
 from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.health import Health
     from bot.rendering import Renderer
     from bot.scheduler import Timer
@@ -50,6 +51,7 @@ class BotData:
     sender_: Sender | None = None
     timer_: Timer | None = None
     health_: Health | None = None  # progress and metrics (bot/health.py), set at build
+    settings_: Settings | None = None  # set at build
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # the scope of each update being handled, by update id (the pipeline sets and clears it)
     scopes: dict[int, UpdateScope] = field(default_factory=dict)

@@ -55,6 +55,7 @@ class Health:
         self.poll_period = poll_period
         self.started_at = clock.now()
         self.last_poll_ok: datetime | None = None
+        self.webhook = False  # webhook mode: deliveries and getWebhookInfo are the progress
         self.services: Services | None = None  # set in post_init
         self.listen = ""  # LIAISON_HTTP_LISTEN (empty: no endpoint)
         self.server: HealthServer | None = None  # while serving
@@ -107,6 +108,11 @@ class Health:
         self.last_poll_ok = now
         self.last_poll.set(now.timestamp())
 
+    def delivery_ok(self) -> None:
+        """A webhook delivery was answered (or getWebhookInfo succeeded): progress, like a
+        successful getUpdates."""
+        self.poll_ok()
+
     def update_handled(self) -> None:
         """An update's effect was committed."""
         self.updates_handled.inc()
@@ -120,7 +126,8 @@ class Health:
         self.telegram_errors.labels(code=code, method=method).inc()
 
     def making_progress(self) -> bool:
-        """Whether a getUpdates succeeded within the last 2 poll periods."""
+        """Whether a getUpdates (webhook mode: a delivery or getWebhookInfo) succeeded
+        within the last 2 poll periods."""
         since = self.last_poll_ok or self.started_at
         return self.clock.now() - since <= 2 * self.poll_period
 
@@ -142,8 +149,9 @@ class Health:
         found: list[str] = []
         since = self.last_poll_ok or self.started_at
         if not self.making_progress():
+            what = "webhook delivery or getWebhookInfo" if self.webhook else "getUpdates"
             found.append(
-                f"no successful getUpdates for {(now - since).total_seconds():.0f}s "
+                f"no successful {what} for {(now - since).total_seconds():.0f}s "
                 f"(2 poll periods: {2 * self.poll_period.total_seconds():.0f}s)"
             )
         try:

@@ -1,6 +1,6 @@
 """Confirm only after commit: every update, from any source, goes through `handle_durably`.
 
-An update source (long polling here; a webhook answers its HTTP request the same way)
+An update source (long polling here; bot/webhook.py answers its HTTP request the same way)
 hands each update to `handle_durably`, which runs the handlers inside one storage
 transaction that also records the update's id: the effect and the "handled" mark commit
 together or not at all. Only then is the update confirmed to Telegram (the next
@@ -36,13 +36,14 @@ class _RollBack(Exception):
     """A handler's write failed: undo everything this attempt wrote."""
 
 
-async def handle_durably(app: LiaisonApp, update: Update) -> None:
+async def handle_durably(app: LiaisonApp, update: Update, *, attempts: int = ATTEMPTS) -> None:
     """Run the handlers for one update in one transaction; retried on storage failures,
-    and raises StorageFailure (never returns) when the database stays unavailable."""
+    and raises StorageFailure (never returns) when the database stays unavailable (after
+    ``attempts`` tries: a webhook tries fewer, Telegram delivers the update again)."""
     data = app.bot_data
     db = data.services.db
     delay = 0.5
-    for attempt in range(ATTEMPTS):
+    for attempt in range(attempts):
         scope = UpdateScope(update.update_id)  # a retried update answers again, once
         data.scopes[update.update_id] = scope
         try:
@@ -77,6 +78,8 @@ async def handle_durably(app: LiaisonApp, update: Update) -> None:
             attempt + 1,
             scope.storage_error,
         )
+        if attempt + 1 == attempts:
+            break
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)
     raise StorageFailure(f"database unavailable: {scope.storage_error}")
@@ -101,7 +104,7 @@ async def on_error(update: object, context: Context) -> None:
     log.error("error while handling an update: its writes are undone", exc_info=error)
 
 
-async def handle_raw(app: LiaisonApp, raw: Any) -> None:
+async def handle_raw(app: LiaisonApp, raw: Any, *, attempts: int = ATTEMPTS) -> None:
     """One update as Telegram sent it (JSON): a malformed one is recorded as handled, so it
     cannot block every later update."""
     update_id = raw.get("update_id") if isinstance(raw, dict) else None
@@ -113,7 +116,26 @@ async def handle_raw(app: LiaisonApp, raw: Any) -> None:
         log.warning("skipping malformed update %s", update_id, exc_info=True)
         await _mark_handled(app.bot_data.services.db, update_id)
         return
-    await handle_durably(app, update)
+    await handle_durably(app, update, attempts=attempts)
+
+
+def already_handled(update_id: int, last: int) -> bool:
+    """Whether an update is a re-delivery of the last one whose effect is committed.
+
+    Telegram delivers updates in order (getUpdates; a webhook with max_connections=1) and
+    again only until confirmed, so a re-delivered update is the last one handled. A lower
+    id is not a re-delivery: Telegram starts a new, random sequence after a week without
+    updates, and a lower id is a new update (logged)."""
+    if update_id == last:
+        return True
+    if update_id < last:
+        log.warning(
+            "update ids restarted at %d (the last was %d): Telegram renumbers them "
+            "after a week without updates",
+            update_id,
+            last,
+        )
+    return False
 
 
 async def _mark_handled(db: Database, update_id: int) -> None:
@@ -169,16 +191,7 @@ async def poll(app: LiaisonApp, *, poll_seconds: int = 25) -> None:
             continue
         for data in raw if isinstance(raw, list) else []:
             update_id = data.get("update_id") if isinstance(data, dict) else None
-            if not isinstance(update_id, int) or update_id == last:
+            if not isinstance(update_id, int) or already_handled(update_id, last):
                 continue  # delivered again: its effect is already committed
-            if update_id < last:
-                # not a re-delivery (the offset confirmed it): Telegram starts a new, random
-                # sequence after a week without updates, and a lower id is a new update
-                log.warning(
-                    "update ids restarted at %d (the last was %d): Telegram renumbers them "
-                    "after a week without updates",
-                    update_id,
-                    last,
-                )
             await handle_raw(app, data)
             last = update_id

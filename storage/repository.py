@@ -423,8 +423,7 @@ async def _event_hashes(
     marks = ",".join("?" * len(ticket_ids))
     rows = await _all(
         conn,
-        f"SELECT ticket_id, hash FROM events WHERE ticket_id IN ({marks}) AND {where} "
-        "ORDER BY id",
+        f"SELECT ticket_id, hash FROM events WHERE ticket_id IN ({marks}) AND {where} ORDER BY id",
         [*ticket_ids, *args],
     )
     return {r[0]: r[1] for r in rows}

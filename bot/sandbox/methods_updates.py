@@ -1,4 +1,5 @@
-"""Bot API methods about the bot itself and its updates: getMe, getUpdates, webhooks."""
+"""Bot API methods about the bot itself and its updates: getMe, getUpdates (the webhook
+methods and delivery are in ``delivery``)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ _DEFAULT_UPDATE_KINDS = _UPDATE_KINDS - {
 
 
 class UpdateMethods(SandboxState):
-    """getMe, getUpdates, the webhook methods, and methods that only answer True."""
+    """getMe, getUpdates, and methods that only answer True."""
 
     # ------------------------------------------------------------------ methods: updates
 
@@ -62,19 +63,13 @@ class UpdateMethods(SandboxState):
             "has_main_web_app": False,
         }
 
-    async def _delete_webhook(self, params: JSON) -> bool:
-        if params.get("drop_pending_updates"):
-            self._updates.clear()
-        return True
-
-    async def _get_webhook_info(self, params: JSON) -> JSON:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-
     async def _get_updates(self, params: JSON) -> list[JSON]:
+        if self.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = _int_param(params, "offset", 0)
         limit = min(max(_int_param(params, "limit", 100), 1), 100)
         timeout = max(_float_param(params, "timeout", 0.0), 0.0)

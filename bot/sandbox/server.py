@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bot.sandbox.chat_events import ChatEvents
 from bot.sandbox.client import add_control_routes
+from bot.sandbox.delivery import Delivery, WebhookDelivery
 from bot.sandbox.faults import ApiError, _error_for, _FailRule, _RandomFaults
 from bot.sandbox.methods_chats import ChatMethods
 from bot.sandbox.methods_messages import MessageMethods
@@ -41,6 +42,7 @@ from bot.sandbox.world import _wall_clock
 __all__ = [
     "Answered",
     "ApiError",
+    "Delivery",
     "Sandbox",
     "SentMessage",
     "Upload",
@@ -55,7 +57,7 @@ _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
 Handler = Callable[[JSON], Awaitable[Any]]
 
 
-class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
+class Sandbox(ChatEvents, UpdateMethods, WebhookDelivery, ChatMethods, MessageMethods):
     """A fake Bot API on loopback with a scriptable world; see the module docstring."""
 
     def __init__(
@@ -113,6 +115,13 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
         self._delays: list[tuple[str, float]] = []
         self._random_faults: _RandomFaults | None = None
         self._poll_generation = 0
+        self.webhook_url = ""
+        self.webhook_secret = None
+        self.webhook_timeout = 10.0
+        self.webhook_backoff = (0.05, 1.0)
+        self.deliveries = []
+        self._webhook_error = None
+        self._deliverer = None
         self._activity = _Signal()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -122,6 +131,7 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
             for name, handler in {
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
+                "setWebhook": self._set_webhook,
                 "deleteWebhook": self._delete_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "close": self._true,
@@ -171,6 +181,7 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
             return
         self._closing = True
         self._activity.fire()
+        await self._stop_deliverer()
         runner, self._runner = self._runner, None
         await runner.cleanup()
 

@@ -77,6 +77,7 @@ class SandboxState:
     _poll_generation: int
     _activity: _Signal
     _closing: bool
+    webhook_url: str  # empty: no webhook (getUpdates works)
 
     if TYPE_CHECKING:
 
@@ -87,3 +88,5 @@ class SandboxState:
         def _target_chat(self, params: JSON, *, sending: bool = True) -> JSON: ...  # ChatMethods
 
         def _take_message_id(self, chat_id: int) -> int: ...  # MessageMethods
+
+        def _drop_unwanted_updates(self) -> None: ...  # UpdateMethods

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -193,10 +194,21 @@ async def running_bot(
         poll_timeout=2,
     )
     app = build_application(runtime)
+    polls = sandbox.call_count("getUpdates")  # an earlier bot's, on a shared sandbox
     task = asyncio.create_task(serve(app, poll_timeout=2))
     world = World(sandbox, app, cfg, task)
     try:
-        await sandbox.wait_for(lambda: sandbox.call_count("getUpdates") > 0, timeout=10)
+        if cfg.webhook_url:  # webhook mode: set, and checked once (the server listens)
+            await sandbox.wait_for(
+                lambda: (
+                    sandbox.webhook_url == cfg.webhook_url
+                    and sandbox.call_count("getWebhookInfo") > 0
+                ),
+                timeout=10,
+                what="the webhook set",
+            )
+        else:
+            await sandbox.wait_for(lambda: sandbox.call_count("getUpdates") > polls, timeout=10)
         yield world
     finally:
         await stop_task(task)
@@ -211,6 +223,26 @@ async def stop_task(task: asyncio.Task[None], within: float = 10.0) -> None:
     assert done, "the bot did not stop within 10 s of being cancelled"
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+WEBHOOK_SECRET = "sandbox-webhook-secret_1"
+
+
+def free_port() -> int:
+    """A loopback port free now (the webhook URL must name its port before it listens)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def webhook_settings(port: int | None = None, path: str = "/telegram/hook") -> dict[str, Any]:
+    """Settings for webhook mode on a free loopback port (pass them to running_bot)."""
+    port = port or free_port()
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}{path}",
+        "webhook_listen": f"127.0.0.1:{port}",
+        "webhook_secret": WEBHOOK_SECRET,
+    }
 
 
 def seconds(n: float) -> timedelta:

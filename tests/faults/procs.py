@@ -135,6 +135,7 @@ class BotProcess:
         if self.running:
             raise RuntimeError("the bot is already running")
         polls = self.sandbox.call_count("getUpdates")
+        checks = self.sandbox.call_count("getWebhookInfo")  # webhook mode: set, then checked
 
         self.runs += 1
         self.lines.append(f"----- run {self.runs}")
@@ -150,9 +151,13 @@ class BotProcess:
         self._reader = asyncio.create_task(self._read(self.proc))
         if wait:
             await self.wait_for(
-                lambda: self.sandbox.call_count("getUpdates") > polls or self.exited,
+                lambda: (
+                    self.sandbox.call_count("getUpdates") > polls
+                    or self.sandbox.call_count("getWebhookInfo") > checks
+                    or self.exited
+                ),
                 within,
-                "the bot polls",
+                "the bot polls (or sets its webhook)",
             )
             if self.exited:
                 raise AssertionError(f"the bot exited at start:\n{self.log()}")
