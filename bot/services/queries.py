@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.domain.events import Anchored, new_event
 from bot.domain.roster import Role
 from bot.domain.tickets import Ticket
-from bot.notices import Answer, ExportFile, Feedback, ReportFiles, StatsReply
+from bot.notices import AnchorNotice, Answer, ExportFile, Feedback, ReportFiles, StatsReply
 from bot.services.base import ServicesBase
 from storage import repository as repo
 
@@ -28,6 +29,23 @@ class QueriesMixin(ServicesBase):
             await self._say(conn, chat_id, kinds[what](days=days, reply_to=reply_to), now)
         self._on_outbox()
         return Feedback(Answer.QUEUED, changed=True, shown_in=chat_id)
+
+    async def request_anchor(self, actor: int, chat_id: int, reply_to: int | None) -> Feedback:
+        """Supervisors' /anchor: the chain head, posted by the sender (SPEC "Proof")."""
+        if not self.role_of(actor).covers(Role.SUPERVISOR):
+            return Feedback(Answer.REFUSED)
+        async with self.db.transaction() as conn:
+            await self._say(conn, chat_id, AnchorNotice(reply_to=reply_to), self.clock.now())
+        self._on_outbox()
+        return Feedback(Answer.QUEUED, changed=True, shown_in=chat_id)
+
+    async def record_anchor(self, chat_id: int, message_id: int, head: tuple[int, str]) -> None:
+        """Message `message_id` showed the chain head `head`: the anchor joins the chain as
+        an event of no ticket (Telegram's date on the message timestamps it)."""
+        seq, digest = head
+        fact = Anchored(seq=seq, hash=digest, chat_id=chat_id, message_id=message_id)
+        async with self.db.transaction() as conn:
+            await repo.add_events(conn, [new_event(None, self.clock.now(), None, fact)])
 
     # ---- reading --------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ class Rendered:
     reply_to: int | None = None
     ticket_ids: tuple[int, ...] = ()
     track: str | None = None  # "card" / "clarify": remember which tickets this message shows
+    anchor: tuple[int, str] | None = None  # the chain head (seq, hash) this message shows
 
 
 CATALOGUES = load_all()  # read, checked and compiled once, at import (that is, at start)
