@@ -132,6 +132,17 @@ FIGURES = [
         lambda v: v <= 1.5,
     ),
     Figure("start_cpu_s", "5 growth", "CPU time (user+sys) the bot used by then", "s", 2),
+    Figure(
+        "verify_events_per_s",
+        "6 verify",
+        "liaison-bot verify, 1M-event export: events per second",
+        "/s",
+        0,
+        ">= 100,000",
+        lambda v: v >= 100_000,
+    ),
+    Figure("verify_seconds", "6 verify", "verify wall time (process start to exit)", "s", 2),
+    Figure("verify_peak_rss_mb", "6 verify", "verify peak RSS (ru_maxrss)", "MiB", 1),
 ]
 
 

@@ -113,7 +113,8 @@ class Renderer:
             count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
             receipt = (await repo.find_receipts(conn, [t.id])).get(t.id)
             return self.texts.card(t, now, duty, count, dups, receipt)
-        return self.texts.group_card(tickets, dups, now, duty)
+        receipts = await repo.find_receipts(conn, [t.id for t in tickets])
+        return self.texts.group_card(tickets, dups, now, duty, receipts)
 
     async def _dups(self, conn: Connection, tickets: list[Ticket]) -> list[Ticket]:
         """Tickets that the reports which created these tickets named while already open."""

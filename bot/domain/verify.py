@@ -19,7 +19,8 @@ from typing import Any, TextIO, cast
 
 from bot.domain.proof import ZERO, event_hash
 
-_dumps = json.dumps
+# proof.canonical's encoding, built once (json.dumps with options builds one per call)
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 CHECKED_FIELDS = ("status", "acknowledged_at", "closed_at", "outcome", "report_count", "urgent")
 
@@ -129,8 +130,7 @@ def _fast_hash(ticket: int | None, e: Mapping[str, Any]) -> str:
         "seq": e["seq"],
         "ticket": ticket,
     }
-    text = _dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_encode(obj).encode("utf-8")).hexdigest()
 
 
 def _where(ticket: int | None) -> str:
