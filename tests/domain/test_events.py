@@ -10,6 +10,7 @@ import pytest
 from bot.domain.events import (
     FACTS,
     Acknowledged,
+    Anchored,
     Assigned,
     ClarificationAsked,
     Clarified,
@@ -56,6 +57,7 @@ EXAMPLES: list[Fact] = [
     EvidencePurged(items=2),
     ReportEdited(),
     ReportEdited(link_removed=True),
+    Anchored(seq=41, hash="ab" * 32, chat_id=-100123, message_id=812),
 ]
 
 
