@@ -18,6 +18,7 @@ from bench.growth import prepare_growth, run_growth
 from bench.intake import run_intake
 from bench.latency import run_latency
 from bench.procs import ROOT, tail
+from bench.proof import prepare_proof, run_proof
 from bench.report import machine, table
 from bench.webhook import run_webhook
 
@@ -87,6 +88,12 @@ lowest and highest run.
    mode (its own database; the sandbox POSTs each update to it on loopback, one at a time,
    as Telegram does with max_connections=1). Each clock runs from the batch call's return
    until the 2,000th ticket is committed; the ratio is webhook rate / polling rate.
+7. **Verify.** An export of 250,000 closed tickets with four events each (1,000,000
+   events) and one anchor, written directly as `liaison-bot export` writes it (one ticket
+   per line; hashes from `bot.domain.proof`, generated once). Then `python -m bot verify
+   FILE --anchor SEQ:HASH` as a subprocess: wall time from spawn to exit (Python's start
+   included), events/s = events / that time, peak RSS = the child's own `ru_maxrss`
+   (`os.wait4`). It must print `OK`.
 
 The machine is shared: other work running at the same time shows in the load average above
 and makes the figures worse, never better.
@@ -115,6 +122,15 @@ def _scenarios(base: Path) -> list[tuple[str, Run]]:
             growth["db"] = path
         return await run_growth(workdir, growth["db"])
 
+    proof: dict[str, tuple[Path, tuple[int, str]]] = {}
+
+    async def proof_run(workdir: Path) -> dict[str, float]:
+        if "export" not in proof:
+            path, anchor, seconds = await prepare_proof(base)
+            print(f"  (1M-event export generated in {seconds:.0f} s)", flush=True)
+            proof["export"] = (path, anchor)
+        return await run_proof(*proof["export"])
+
     return [
         ("1 intake", run_intake),
         ("2 latency", run_latency),
@@ -122,6 +138,7 @@ def _scenarios(base: Path) -> list[tuple[str, Run]]:
         ("4 escalation", run_escalation),
         ("5 growth", growth_run),
         ("6 webhook", run_webhook),
+        ("7 verify", proof_run),
     ]
 
 
@@ -179,7 +196,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("intake", "latency", "burst", "escalation", "growth", "webhook"),
+        choices=("intake", "latency", "burst", "escalation", "growth", "webhook", "verify"),
         help="run only this scenario (repeatable)",
     )
     parser.add_argument(

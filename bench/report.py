@@ -135,6 +135,17 @@ FIGURES = [
     Figure("polling_rate", "6 webhook", "long polling: reports committed per second", "/s"),
     Figure("webhook_rate", "6 webhook", "webhook: reports committed per second", "/s"),
     Figure("webhook_ratio", "6 webhook", "ratio webhook / polling", "", 2),
+    Figure(
+        "verify_events_per_s",
+        "7 verify",
+        "liaison-bot verify, 1M-event export: events per second",
+        "/s",
+        0,
+        ">= 100,000",
+        lambda v: v >= 100_000,
+    ),
+    Figure("verify_seconds", "7 verify", "verify wall time (process start to exit)", "s", 2),
+    Figure("verify_peak_rss_mb", "7 verify", "verify peak RSS (ru_maxrss)", "MiB", 1),
 ]
 
 

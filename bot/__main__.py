@@ -205,19 +205,17 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_verify(args: argparse.Namespace) -> int:
     """Check a JSON export offline: no token, no database (see SPEC "Proof")."""
-    import json
-
-    from bot.domain.verify import ExportFormatError, parse_anchor, verify
-
-    def read(path: str) -> object:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+    from bot.domain.verify import ExportFormatError, parse_anchor, read_export, verify
 
     try:
         anchors = [parse_anchor(a) for a in args.anchor]
-        export = read(args.file)
-        previous = read(args.previous) if args.previous else None
-        verdict = verify(export, previous, anchors)
+        # read as checked: one ticket at a time where the file has one per line
+        with open(args.file, encoding="utf-8") as f:
+            if args.previous:
+                with open(args.previous, encoding="utf-8") as older:
+                    verdict = verify(read_export(f), read_export(older), anchors, fast=True)
+            else:
+                verdict = verify(read_export(f), None, anchors, fast=True)
     except (OSError, ValueError) as exc:  # JSONDecodeError and ExportFormatError included
         kind = "bad export" if isinstance(exc, ExportFormatError) else "cannot check"
         return _fail(f"{kind}: {exc}")

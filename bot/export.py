@@ -68,24 +68,39 @@ def ticket_record(
     }
 
 
+def ticketless_record(
+    events: Sequence[dict[str, Any]], since: datetime | None = None
+) -> dict[str, Any]:
+    """The export's last element when the chain holds events of no ticket (anchors): no
+    `id`, only those `events` (hashed with `ticket` null) and `export_since`."""
+    return {"export_since": _iso(since), "events": list(events)}
+
+
 async def load_records(
     db: Database,
     policy: EscalationPolicy,
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    ticketless: bool = True,
 ) -> list[dict[str, Any]]:
-    """Tickets created in [since, until) with their events, oldest first."""
+    """Tickets created in [since, until) with their events, oldest first, then (unless
+    `ticketless` is false: tickets only, as the CSV has them) the events of no ticket
+    recorded in that time, if any: SPEC's JSON export."""
     async with db.read() as conn:
         tickets = await repo.list_tickets_between(conn, since, until)
         events = await repo.list_export_events(conn, [t.id for t in tickets])
-    return [ticket_record(t, events[t.id], policy, since) for t in tickets]
+        others = await repo.list_ticketless_events(conn, since, until) if ticketless else []
+    records = [ticket_record(t, events[t.id], policy, since) for t in tickets]
+    return [*records, ticketless_record(others, since)] if others else records
 
 
 async def stream_records(
     db: Database, policy: EscalationPolicy, since: datetime | None = None, page: int = PAGE
 ) -> AsyncIterator[dict[str, Any]]:
     """Tickets created since `since` with their events, oldest first, a page at a time:
-    memory holds one page, however long the history (each page is one read)."""
+    memory holds one page, however long the history (each page is one read); then the
+    events of no ticket, if any (`ticketless_record`)."""
     last = 0
     while True:
         async with db.read() as conn:
@@ -94,19 +109,25 @@ async def stream_records(
         for t in tickets:
             yield ticket_record(t, events[t.id], policy, since)
         if len(tickets) < page:
-            return
+            break
         last = tickets[-1].id
+    async with db.read() as conn:
+        others = await repo.list_ticketless_events(conn, since)
+    if others:
+        yield ticketless_record(others, since)
 
 
 async def write_json(records: AsyncIterator[dict[str, Any]], out: TextIO) -> int:
-    """SPEC's JSON export written as it is read: a list of tickets, one per line."""
+    """SPEC's JSON export written as it is read: a list of tickets, one per line (and the
+    events of no ticket as the last line); returns how many tickets."""
     out.write("[")
-    count = 0
+    lines = count = 0
     async for record in records:
-        out.write(",\n" if count else "\n")
+        out.write(",\n" if lines else "\n")
         out.write(json.dumps(record, ensure_ascii=False))
-        count += 1
-    out.write("\n]\n" if count else "]\n")
+        lines += 1
+        count += 1 if "id" in record else 0
+    out.write("\n]\n" if lines else "]\n")
     return count
 
 

@@ -209,7 +209,7 @@ async def build_report(
 ) -> tuple[bytes, bytes, str]:
     """`/report`: (chart PNG, CSV of the period's tickets as UTF-8, caption)."""
     stats = await load_stats(db, policy, zone, now, days)
-    records = await load_records(db, policy, stats.since)
+    records = await load_records(db, policy, stats.since, ticketless=False)
     # drawing takes a few hundred milliseconds: keep it off the event loop
     png = await asyncio.to_thread(render_chart, stats, chart_labels(lang, max(1, days)))
     return png, to_csv(records).encode("utf-8"), report_caption(stats, lang, zone, days)

@@ -61,7 +61,8 @@ class Notice:
     KIND: ClassVar[str] = ""
     # consecutive notices of one kind to one chat, equal but for their tickets, go out as one
     MERGEABLE: ClassVar[bool] = False
-    # the sent message is remembered as showing its tickets ("card") or asking ("clarify")
+    # the sent message is remembered as showing its tickets ("card") or asking ("clarify");
+    # "anchor": it ends with the chain head, recorded as an `anchored` event once delivered
     TRACK: ClassVar[str | None] = None
 
     tickets: tuple[int, ...] = ()
@@ -225,10 +226,19 @@ class Handoff(Notice):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Digest(Notice):
-    """The daily digest of open and overdue tickets."""
+    """The daily digest of open and overdue tickets; it ends with the chain head."""
 
     KIND: ClassVar[str] = "digest"
+    TRACK: ClassVar[str | None] = "anchor"
     day: str  # ISO local date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnchorNotice(Notice):
+    """`/anchor`: the chain head now (SPEC "Proof")."""
+
+    KIND: ClassVar[str] = "anchor"
+    TRACK: ClassVar[str | None] = "anchor"
 
 
 # ---- answers to commands ------------------------------------------------------------------
@@ -363,6 +373,7 @@ NOTICES: dict[str, type[Notice]] = {
         DmAssigned,
         Handoff,
         Digest,
+        AnchorNotice,
         FeedbackReply,
         Usage,
         Help,

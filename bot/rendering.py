@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from bot.export import load_records, to_json
 from bot.figures import build_report, csv_filename, load_stats, period_start, stats_text
 from bot.notices import (
     AckReminder,
+    AnchorNotice,
     AssignedPing,
     ChatMigrated,
     ClarifiedNotice,
@@ -41,7 +43,16 @@ from bot.notices import (
     Usage,
 )
 from bot.services import Role, Services
-from bot.texts import CARD_TICKETS, HELP, USAGE, Rendered, Texts, split_lines, split_text
+from bot.texts import (
+    CARD_TICKETS,
+    HELP,
+    LIMIT,
+    USAGE,
+    Rendered,
+    Texts,
+    split_lines,
+    split_text,
+)
 from storage import repository as repo
 from storage.db import Connection
 
@@ -102,7 +113,8 @@ class Renderer:
             count = await repo.count_open_in_channel(conn, t.channel) if t.channel else 0
             receipt = (await repo.find_receipts(conn, [t.id])).get(t.id)
             return self.texts.card(t, now, duty, count, dups, receipt)
-        return self.texts.group_card(tickets, dups, now, duty)
+        receipts = await repo.find_receipts(conn, [t.id for t in tickets])
+        return self.texts.group_card(tickets, dups, now, duty, receipts)
 
     async def _dups(self, conn: Connection, tickets: list[Ticket]) -> list[Ticket]:
         """Tickets that the reports which created these tickets named while already open."""
@@ -128,14 +140,33 @@ class Renderer:
                 Rendered(part, None, reply_to if i == 0 else None)
                 for i, part in enumerate(split_text(text))
             ]
+        head: tuple[int, str] | None = None
         async with self.services.db.read() as conn:
             tickets = await repo.list_tickets_by_ids(conn, notice.tickets)
             texts = await self._text(notice, conn, tickets, now)
+            if notice.TRACK == "anchor":  # ends with the chain head as this read sees it
+                head, texts = await self._anchored(conn, texts)
         ids = tuple(t.id for t in tickets)
-        return [
+        out = [
             Rendered(text, None, reply_to if i == 0 else None, ids, notice.TRACK)
             for i, text in enumerate(texts)
         ]
+        if head is not None:
+            out[-1] = dataclasses.replace(out[-1], anchor=head)
+        return out
+
+    async def _anchored(
+        self, conn: Connection, texts: list[str]
+    ) -> tuple[tuple[int, str] | None, list[str]]:
+        """The texts ending with the chain head (its own message when the last is full)."""
+        seq, digest = await repo.find_chain_head(conn)
+        if seq == 0:
+            return None, [*[t for t in texts if t], self.t("anchor_empty")]
+        line = self.t("anchor_line", seq=seq, hash=digest)
+        texts = [t for t in texts if t]
+        if texts and len(texts[-1]) + len(line) + 2 <= LIMIT:
+            return (seq, digest), [*texts[:-1], texts[-1] + "\n\n" + line]
+        return (seq, digest), [*texts, line]
 
     @functools.singledispatchmethod
     async def _text(
@@ -302,6 +333,12 @@ class Renderer:
 
     @_text.register
     async def _(
+        self, n: AnchorNotice, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return []  # the chain head alone: `render` adds it to every anchor notice
+
+    @_text.register
+    async def _(
         self, n: FeedbackReply, conn: Connection, tickets: list[Ticket], now: datetime
     ) -> list[str]:
         return split_lines([self.t(f.key, **f.args()) for f in n.items])
@@ -380,9 +417,8 @@ class Renderer:
         """The last `days` days of tickets with their history, as SPEC's JSON export."""
         cfg = self.services.desk
         now = self.services.clock.now()
-        records = await load_records(
-            self.services.db, cfg.policy, period_start(now, cfg.zone, days)
-        )
+        since = period_start(now, cfg.zone, days)
+        records = await load_records(self.services.db, cfg.policy, since)
         name = f"liaison-export-{now.astimezone(cfg.zone):%Y-%m-%d}.json"
         return to_json(records).encode("utf-8"), name
 

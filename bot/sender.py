@@ -395,6 +395,8 @@ class Sender:
         await self._mark_sent(ids, last.message_id)
 
     async def _after_send(self, chat_id: int, message_id: int, part: Rendered) -> None:
+        if part.anchor is not None:  # it showed the chain head: the anchor is an event
+            await self.services.record_anchor(chat_id, message_id, part.anchor)
         if not part.track or not part.ticket_ids:
             return
         async with self.services.db.transaction() as conn:

@@ -43,6 +43,7 @@ def register_handlers(app: LiaisonApp) -> None:
         "stats": figures.cmd_stats,
         "report": figures.cmd_report,
         "export": figures.cmd_export,
+        "anchor": figures.cmd_anchor,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))

@@ -1,4 +1,4 @@
-"""/stats /report /export: supervisors' figures, rendered and sent by the outbox sender."""
+"""/stats /report /export /anchor: supervisors' figures and proof, sent by the outbox sender."""
 
 from __future__ import annotations
 
@@ -46,6 +46,16 @@ async def cmd_stats(update: Update, context: Context) -> None:
 async def cmd_report(update: Update, context: Context) -> None:
     """/report [days] — chart (PNG) and the period's tickets (CSV)."""
     await _figures(update, context, "report", 7)
+
+
+async def cmd_anchor(update: Update, context: Context) -> None:
+    """/anchor — post the chain head now (its words are ignored)."""
+    got = sender_of(update, context)
+    if got is None:
+        return
+    message, actor, services = got
+    feedback = await services.request_anchor(actor, message.chat_id, message.message_id)
+    await answer(message, services, [feedback])
 
 
 async def cmd_export(update: Update, context: Context) -> None:

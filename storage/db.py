@@ -156,10 +156,38 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only: no DELETE'); END;
     """,
-    # categories (issue 14): every ticket has one; the tickets already there are in the
+    # 9: categories (issue 14): every ticket has one; the tickets already there are in the
     # default category, as their `created` events (without a category) say
     """
     ALTER TABLE tickets ADD COLUMN category TEXT NOT NULL DEFAULT 'other';
+    """,
+    # 10: events that belong to no ticket (anchors: the chain head posted in the chat) have
+    # no ticket_id; SQLite cannot drop a NOT NULL, so the table is rebuilt as it was, rows,
+    # indexes and triggers included (dropping a table fires no DELETE trigger)
+    """
+    CREATE TABLE events_new (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER REFERENCES tickets(id),
+        at TEXT NOT NULL,
+        actor_id INTEGER,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        data TEXT NOT NULL DEFAULT '{}',
+        seq INTEGER,
+        prev TEXT,
+        hash TEXT
+    );
+    INSERT INTO events_new(id, ticket_id, at, actor_id, kind, detail, data, seq, prev, hash)
+        SELECT id, ticket_id, at, actor_id, kind, detail, data, seq, prev, hash FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_new RENAME TO events;
+    CREATE INDEX ix_events_ticket ON events(ticket_id, id);
+    CREATE INDEX ix_events_at ON events(at);
+    CREATE UNIQUE INDEX ux_events_seq ON events(seq);
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: no UPDATE'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: no DELETE'); END;
     """,
 ]
 

@@ -465,6 +465,36 @@ async def list_export_events(
     return result
 
 
+async def list_ticketless_events(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The events of no ticket (anchors) recorded in [since, until), as the export writes
+    them, in seq order."""
+    sql = "SELECT at, actor_id, kind, detail, data, seq, prev, hash FROM events WHERE "
+    sql += "ticket_id IS NULL"
+    args: list[Any] = []
+    if since is not None:
+        sql += " AND at >= ?"
+        args.append(to_db(since))
+    if until is not None:
+        sql += " AND at < ?"
+        args.append(to_db(until))
+    rows = await _all_long(conn, sql + " ORDER BY seq", args)
+    return [
+        {
+            "at": instant(r[0]),
+            "actor_id": r[1],
+            "kind": r[2],
+            "detail": r[3],
+            "data": json.loads(r[4]),
+            "seq": r[5],
+            "prev": r[6],
+            "hash": r[7],
+        }
+        for r in rows
+    ]
+
+
 async def list_tickets_page(
     conn: Connection, since: datetime | None, after_id: int, limit: int
 ) -> list[Ticket]:

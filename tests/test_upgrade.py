@@ -100,8 +100,9 @@ async def test_every_event_gets_the_fields_its_sentence_stood_for(upgraded: Data
     for e in events:
         assert e.fact.describe() == e.detail, (e.id, e.kind)
     kinds = Counter(e.kind for e in events)
-    # edits and categories are new since that release
-    assert set(kinds) == set(EventKind) - {EventKind.EDITED, EventKind.CATEGORIZED}
+    # edits, categories and anchors are new since that release
+    new = {EventKind.EDITED, EventKind.CATEGORIZED, EventKind.ANCHORED}
+    assert set(kinds) == set(EventKind) - new
     reasons = Counter(e.fact.reason for e in events if isinstance(e.fact, Escalated))
     assert reasons == {
         Escalation.ACK_REMINDER: 8,

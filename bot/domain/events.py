@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     EVIDENCE_PURGED = "evidence_purged"
     EDITED = "edited"
     CATEGORIZED = "categorized"
+    ANCHORED = "anchored"  # the chain head was posted in the chat (belongs to no ticket)
 
 
 class Escalation(StrEnum):
@@ -281,6 +282,22 @@ class Categorized(Fact):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Anchored(Fact):
+    """The chain head (`seq`, `hash`) was posted in `chat_id` as message `message_id`, whose
+    date Telegram set: an event of no ticket, recorded once the message was delivered."""
+
+    KIND: ClassVar[EventKind] = EventKind.ANCHORED
+    seq: int = 0
+    hash: str = ""
+    chat_id: int | None = None
+    message_id: int | None = None
+
+    def describe(self) -> str:
+        """`seq 41 posted as message 812`."""
+        return f"seq {self.seq} posted as message {self.message_id}"
+
+
 FACTS: dict[EventKind, type[Fact]] = {
     cls.KIND: cls
     for cls in (
@@ -299,15 +316,16 @@ FACTS: dict[EventKind, type[Fact]] = {
         EvidencePurged,
         ReportEdited,
         Categorized,
+        Anchored,
     )
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One recorded event of a ticket's history."""
+    """One recorded event of a ticket's history (`ticket_id` None: of no ticket, an anchor)."""
 
-    ticket_id: int
+    ticket_id: int | None
     at: datetime
     actor_id: int | None
     fact: Fact
@@ -320,7 +338,7 @@ class Event:
         return self.fact.KIND
 
 
-def new_event(ticket_id: int, at: datetime, actor_id: int | None, fact: Fact) -> Event:
+def new_event(ticket_id: int | None, at: datetime, actor_id: int | None, fact: Fact) -> Event:
     """An event about to be recorded: its detail is written from the fact."""
     return Event(ticket_id, at, actor_id, fact, fact.describe())
 
@@ -431,6 +449,8 @@ def parse_legacy(kind: str, detail: str) -> Fact:
         return ReportEdited(link_removed=detail.endswith("link removed"))
     if k is EventKind.CATEGORIZED:  # likewise
         return Categorized()
+    if k is EventKind.ANCHORED:  # likewise: anchors came after typed events
+        return Anchored()
     return _legacy_escalation(detail)
 
 

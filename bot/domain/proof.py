@@ -58,7 +58,7 @@ def instant(stored: str) -> str:
 
 def hashed_event(
     *,
-    ticket: int,
+    ticket: int | None,
     seq: int,
     prev: str,
     at: str,
@@ -67,7 +67,8 @@ def hashed_event(
     detail: str,
     data: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The object whose canonical JSON is hashed: the exported event, `ticket`, no `hash`."""
+    """The object whose canonical JSON is hashed: the exported event, `ticket` (None for an
+    event of no ticket: an anchor), no `hash`."""
     return {
         "actor_id": actor_id,
         "at": at,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.domain.categories import missing_keys
+from bot.domain.events import Anchored, new_event
 from bot.domain.roster import Role
 from bot.domain.tickets import Ticket
-from bot.notices import Answer, ExportFile, Feedback, ReportFiles, StatsReply
+from bot.notices import AnchorNotice, Answer, ExportFile, Feedback, ReportFiles, StatsReply
 from bot.services.base import ServicesBase
 from storage import repository as repo
 
@@ -36,6 +37,23 @@ class QueriesMixin(ServicesBase):
         async with self.db.read() as conn:
             in_use = await repo.list_categories_in_use(conn)
         return missing_keys(self.desk.policy.categories, in_use)
+
+    async def request_anchor(self, actor: int, chat_id: int, reply_to: int | None) -> Feedback:
+        """Supervisors' /anchor: the chain head, posted by the sender (SPEC "Proof")."""
+        if not self.role_of(actor).covers(Role.SUPERVISOR):
+            return Feedback(Answer.REFUSED)
+        async with self.db.transaction() as conn:
+            await self._say(conn, chat_id, AnchorNotice(reply_to=reply_to), self.clock.now())
+        self._on_outbox()
+        return Feedback(Answer.QUEUED, changed=True, shown_in=chat_id)
+
+    async def record_anchor(self, chat_id: int, message_id: int, head: tuple[int, str]) -> None:
+        """Message `message_id` showed the chain head `head`: the anchor joins the chain as
+        an event of no ticket (Telegram's date on the message timestamps it)."""
+        seq, digest = head
+        fact = Anchored(seq=seq, hash=digest, chat_id=chat_id, message_id=message_id)
+        async with self.db.transaction() as conn:
+            await repo.add_events(conn, [new_event(None, self.clock.now(), None, fact)])
 
     # ---- reading --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ by the handlers and the outbox sender, which is why it lives in bot/ rather than
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
+from bot.domain.proof import RECEIPT_DIGITS
 from bot.domain.proof import receipt as proof_receipt
 from bot.domain.roster import OnCall, Person, Roster
 from bot.domain.tickets import (
@@ -30,6 +31,7 @@ from bot.texts.catalogue import LANGUAGES, Catalogue, load_all
 LIMIT = 4096
 CARD_TICKETS = 40  # at most this many tickets on one grouped card message
 LINE_GROWTH = 40  # how much longer a card line may get (status, overdue mark) when edited
+RECEIPT_PART = " · 🧾 "  # a grouped card's line ends with this and its ticket's receipt
 DUP_LINE_BUDGET = 1500  # the "already tracked" line of a card lists at most about this much
 ACK = "ack:"
 DONE = "done:"
@@ -48,6 +50,7 @@ class Rendered:
     reply_to: int | None = None
     ticket_ids: tuple[int, ...] = ()
     track: str | None = None  # "card" / "clarify": remember which tickets this message shows
+    anchor: tuple[int, str] | None = None  # the chain head (seq, hash) this message shows
 
 
 CATALOGUES = load_all()  # read, checked and compiled once, at import (that is, at start)
@@ -274,6 +277,7 @@ class Texts:
         size = 0
         for t in tickets:
             grown = len(self.ticket_line(t, now)) + LINE_GROWTH + 1
+            grown += len(RECEIPT_PART) + RECEIPT_DIGITS  # the receipt each line ends with
             if chunks[-1] and (size + grown > budget or len(chunks[-1]) >= CARD_TICKETS):
                 chunks.append([])
                 size = 0
@@ -287,9 +291,16 @@ class Texts:
         dups: Sequence[Ticket],
         now: datetime,
         duty: OnCall | None,
+        receipts: Mapping[int, str] | None = None,
     ) -> Rendered:
-        """Several tickets in one message (several links, or a burst); see card_chunks."""
-        lines = [self.ticket_line(t, now) for t in tickets]
+        """Several tickets in one message (several links, or a burst); see card_chunks.
+        Each line ends with its ticket's receipt (`receipts`: the `created` hashes)."""
+        found = receipts or {}
+        lines = [
+            self.ticket_line(t, now)
+            + (RECEIPT_PART + proof_receipt(found[t.id]) if t.id in found else "")
+            for t in tickets
+        ]
         tail = [self._duty_line(duty)] if any(not t.is_closed for t in tickets) else []
         if dups:
             tail.append(self.dup_line(dups))

@@ -10,6 +10,7 @@ import pytest
 from bot.domain.events import (
     FACTS,
     Acknowledged,
+    Anchored,
     Assigned,
     Categorized,
     ClarificationAsked,
@@ -64,6 +65,7 @@ EXAMPLES: list[Fact] = [
         legal_seconds=14400,
     ),
     Categorized(previous="other", category="terrorism", agreed_seconds=3600, legal_seconds=14400),
+    Anchored(seq=41, hash="ab" * 32, chat_id=-100123, message_id=812),
 ]
 
 

@@ -121,7 +121,7 @@ class World:
         return f"http://127.0.0.1:{health.server.port}"
 
     async def export(self) -> list[dict[str, Any]]:
-        return await load_records(self.services.db, self.settings.policy)
+        return await load_records(self.services.db, self.settings.policy, ticketless=False)
 
     async def ticket(self, ticket_id: int) -> dict[str, Any]:
         return next(r for r in await self.export() if r["id"] == ticket_id)

@@ -173,6 +173,8 @@ async def test_a_long_list_of_links_is_split_and_stays_whole_when_edited(
         await w.wait(lambda: second.edits)
         await w.settled()
         assert re.findall(r"^#(\d+) ", second.text, re.MULTILINE) == before
+        assert len(second.text) <= 4096  # each line grew and ends with its receipt
+        assert len(re.findall(r" · 🧾 [0-9a-f]{8}$", second.text, re.MULTILINE)) == len(before)
         assert second.text.count("Acknowledged") == len(before)
         records = await w.export()
         acked = [r["id"] for r in records if r["status"] == "acknowledged"]
@@ -519,3 +521,22 @@ async def test_receipts_in_the_chat_match_the_export(tmp_path: Path) -> None:
     assert (created["kind"], duplicate["kind"]) == ("created", "duplicate")
     assert f"🧾 Receipt: {created['hash'][:8]}" in card.text.split("\n")
     assert dup.text.split("\n")[-1] == f"🧾 Receipt: {duplicate['hash'][:8]}"
+
+
+async def test_each_line_of_a_grouped_card_shows_its_receipt(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        msg = w.say(RINA, "https://t.me/ChanA/1\nt.me/ChanB/2\nt.me/ChanC/3")
+        card = await w.reply_to(msg["message_id"])
+        await w.settled()
+        records = await w.export()
+        lines = [x for x in card.text.split("\n") if x.startswith("#")]
+        assert len(lines) == 3
+        for line, record in zip(lines, records, strict=True):
+            assert line.startswith(f"#{record['id']} ")
+            assert line.endswith(f" · 🧾 {record['events'][0]['hash'][:8]}")
+        # acknowledging edits the card in place: each line keeps its receipt
+        w.sandbox.press_button(CHAT, ANDI, card.message_id, "ackall")
+        await w.wait(lambda: card.edits)
+        await w.settled()
+        edited = [x for x in card.text.split("\n") if x.startswith("#")]
+        assert [x.rsplit(" · ", 1)[1] for x in edited] == [x.rsplit(" · ", 1)[1] for x in lines]

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import LiaisonApp
 from bot.clock import SystemClock
+from storage import repository as repo
 from tests.e2e.harness import CHAT, RINA, make_roster, running_bot, started_sandbox
 
 
@@ -64,6 +65,13 @@ async def test_daily_digest_at_the_configured_minute(tmp_path: Path) -> None:
         wait = (target - SystemClock().now().astimezone(zone)).total_seconds() + 5
         digest = await w.text_containing("Daily digest", within=max(5.0, wait))
         assert "1 open" in digest.text
+        # it ends with the chain head, and that anchor joins the chain once delivered
+        assert "Chain head: seq " in digest.text.splitlines()[-3]
+        await w.settled()
+        async with w.services.db.read() as conn:
+            [anchor] = await repo.list_ticketless_events(conn)
+        assert anchor["kind"] == "anchored"
+        assert anchor["data"]["message_id"] == digest.message_id
 
 
 async def test_privacy_mode_on_is_reported_in_the_chat(tmp_path: Path) -> None:
