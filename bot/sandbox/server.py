@@ -29,6 +29,7 @@ from aiohttp import web
 from bot.sandbox.chat_events import ChatEvents
 from bot.sandbox.client import add_control_routes
 from bot.sandbox.faults import ApiError, _error_for, _FailRule, _RandomFaults
+from bot.sandbox.files import FileMethods
 from bot.sandbox.methods_chats import ChatMethods
 from bot.sandbox.methods_messages import MessageMethods
 from bot.sandbox.methods_updates import UpdateMethods
@@ -55,7 +56,7 @@ _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
 Handler = Callable[[JSON], Awaitable[Any]]
 
 
-class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
+class Sandbox(ChatEvents, FileMethods, UpdateMethods, ChatMethods, MessageMethods):
     """A fake Bot API on loopback with a scriptable world; see the module docstring."""
 
     def __init__(
@@ -106,6 +107,9 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
         self._updates: list[JSON] = []
         self._next_update_id = 1
         self._file_ids = itertools.count(1)
+        self._files: dict[str, tuple[str, bytes]] = {}
+        self._file_paths: dict[str, str] = {}
+        self._sizes: dict[str, int] = {}
         self._query_ids = itertools.count(1)
         self._open_queries: set[str] = set()
         self._group_sends: dict[int, deque[float]] = {}
@@ -145,6 +149,7 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
                 "getChatMember": self._get_chat_member,
                 "getChatAdministrators": self._get_chat_administrators,
                 "getChat": self._get_chat,
+                "getFile": self._get_file,
             }.items()
         }
 
@@ -157,6 +162,7 @@ class Sandbox(ChatEvents, UpdateMethods, ChatMethods, MessageMethods):
         self._closing = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         add_control_routes(app, self)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
