@@ -68,6 +68,7 @@ class Created(Fact):
     forwarded_message_id: int | None = None
     urgent: bool = False
     evidence: str | None = None  # SHA-256 of what intake kept (bot.domain.proof)
+    order: int | None = None  # the order (document) it came in (older events: none)
 
     def describe(self) -> str:
         """`https://t.me/x/1 (urgent)` or `forwarded message 12`."""

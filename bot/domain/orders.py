@@ -1,14 +1,13 @@
 """Orders: the Telegram links of a `.txt`, `.csv` or `.xlsx` document, or why it is refused.
 
-Pure (bytes in, links out; stdlib and openpyxl). The normal intake rules hold: every link
+Pure (bytes in, links out; stdlib only). The normal intake rules hold: every link
 form `extract_links` knows, duplicates within the file count once, look-alike domains are
 no links. What held no Telegram link is named by line (`.txt`, `.csv`) or `Sheet!B4`.
 
-Workbooks are read with openpyxl in its normal (not read-only) mode: read-only worksheets
-have no cell hyperlinks, and a cell showing "Kanal X" may link to the post. The zip
-directory is checked first (total and per-part uncompressed sizes, number of parts), so
-the full load stays bounded; zipfile never inflates a part beyond its declared size.
-Formulas are read by their saved values (data_only).
+Workbooks: the zip directory is checked here first (the workbook parts, total and
+per-part uncompressed sizes, compression ratio, number of parts, encryption), so the full
+load stays bounded (zipfile never inflates a part beyond its declared size); the cells are
+then read by bot/workbook.py (openpyxl, outside this pure layer).
 """
 
 from __future__ import annotations
@@ -17,11 +16,13 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.links import Link, extract_links
+from bot.domain.tickets import EscalationPolicy, Status, Ticket, deadline_at, is_overdue
 
 MAX_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 MAX_LINKS = 10_000
@@ -63,6 +64,7 @@ class Refusal(StrEnum):
     NOT_TEXT = "not_text"  # text that is not UTF-8 or UTF-16
     UNREADABLE = "unreadable"  # a damaged file
     EMPTY = "empty"  # no Telegram link at all
+    UNAVAILABLE = "unavailable"  # Telegram did not hand the file over (download failed)
 
 
 class OrderRefused(Exception):
@@ -88,13 +90,20 @@ def is_order_name(file_name: str | None) -> bool:
     return bool(file_name) and str(file_name).lower().endswith(EXTENSIONS)
 
 
-def parse_order(file_name: str, data: bytes) -> ParsedOrder:
-    """The order a document holds; raises OrderRefused (one reason) for the whole file."""
+# a workbook's non-empty cells as (`Sheet!A1`, [hyperlink target, value]); the reader (openpyxl,
+# bot/workbook.py) stays outside the pure domain and is handed in
+WorkbookReader = Callable[[bytes], Iterator[tuple[str, list[str]]]]
+
+
+def parse_order(file_name: str, data: bytes, read_workbook: WorkbookReader) -> ParsedOrder:
+    """The order a document holds; raises OrderRefused (one reason) for the whole file.
+    A workbook's zip directory is checked here before `read_workbook` inflates anything."""
     if len(data) > MAX_BYTES:
         raise OrderRefused(Refusal.TOO_BIG)
     name = file_name.lower()
     if name.endswith(".xlsx"):
-        places = _workbook_cells(data)
+        check_workbook(data)
+        places = read_workbook(data)
     elif name.endswith((".txt", ".csv")):
         text = decode_text(data)
         places = _csv_rows(text) if name.endswith(".csv") else _text_lines(text)
@@ -151,7 +160,7 @@ def _csv_rows(text: str) -> Iterator[tuple[str, list[str]]]:
         raise OrderRefused(Refusal.UNREADABLE) from exc
 
 
-def _check_zip(data: bytes) -> None:
+def check_workbook(data: bytes) -> None:
     """Before anything is inflated: the parts a workbook needs, and sizes within the caps."""
     if data.startswith(_OLE):
         raise OrderRefused(Refusal.ENCRYPTED)
@@ -172,30 +181,6 @@ def _check_zip(data: bytes) -> None:
             raise OrderRefused(Refusal.ZIP_BOMB)
         if info.flag_bits & 0x1:
             raise OrderRefused(Refusal.ENCRYPTED)
-
-
-def _workbook_cells(data: bytes) -> Iterator[tuple[str, list[str]]]:
-    _check_zip(data)
-    import openpyxl  # imported here: only workbooks need it, and it is slow to import
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged part
-        raise OrderRefused(Refusal.UNREADABLE) from exc
-    try:
-        for sheet in book.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    texts: list[str] = []
-                    link = cell.hyperlink
-                    if link is not None and link.target:
-                        texts.append(str(link.target))
-                    if cell.value is not None:
-                        texts.append(str(cell.value))
-                    if texts:
-                        yield f"{sheet.title}!{cell.coordinate}", texts
-    finally:
-        book.close()
 
 
 def _collect(places: Iterator[tuple[str, list[str]]]) -> ParsedOrder:
@@ -220,3 +205,53 @@ def _collect(places: Iterator[tuple[str, list[str]]]) -> ParsedOrder:
     if not found:
         raise OrderRefused(Refusal.EMPTY)
     return ParsedOrder(tuple(found.values()), repeats, tuple(without))
+
+
+# ---- what an order's replies say ---------------------------------------------------------------
+
+
+def ticket_runs(ids: Sequence[int]) -> list[str]:
+    """Ticket numbers as runs: [12, 13, 14, 20] -> ["#12–#14", "#20"] (sorted, unique)."""
+    out: list[str] = []
+    ordered = sorted(set(ids))
+    start = prev = None
+    for n in [*ordered, None]:
+        if prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None and prev is not None:
+            out.append(f"#{start}" if start == prev else f"#{start}–#{prev}")
+        start = prev = n
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """An order's tickets by status, the open ones past their deadline, and how many of the
+    closed ones were closed within it."""
+
+    by_status: dict[Status, int]
+    overdue: tuple[int, ...]
+    closed: int
+    closed_in_time: int
+
+    @property
+    def total(self) -> int:
+        """Every ticket of the order."""
+        return sum(self.by_status.values())
+
+
+def order_progress(tickets: Sequence[Ticket], policy: EscalationPolicy, now: datetime) -> Progress:
+    """Where an order stands at `now`."""
+    by_status = dict.fromkeys(Status, 0)
+    overdue: list[int] = []
+    closed = in_time = 0
+    for t in tickets:
+        by_status[t.status] += 1
+        if t.is_closed:
+            closed += 1
+            if t.closed_at is not None and t.closed_at <= deadline_at(t, policy):
+                in_time += 1
+        elif is_overdue(t, policy, now):
+            overdue.append(t.id)
+    return Progress({s: n for s, n in by_status.items() if n}, tuple(overdue), closed, in_time)

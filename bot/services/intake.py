@@ -197,6 +197,7 @@ class IntakeMixin(ServicesBase):
             forwarded_message_id=None if link else intake.message_id,
             urgent=intake.urgent,
             evidence=_evidence_hash(intake),
+            order=intake.order,
         )
         events = [new_event(ticket_id, now, intake.reporter_id, created)]
         if previous is not None:

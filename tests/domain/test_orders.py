@@ -14,8 +14,13 @@ from bot.domain.orders import (
     ParsedOrder,
     Refusal,
     is_order_name,
-    parse_order,
 )
+from bot.domain.orders import parse_order as parse
+from bot.workbook import read_workbook
+
+
+def parse_order(name: str, data: bytes) -> ParsedOrder:
+    return parse(name, data, read_workbook)
 
 
 def xlsx(build: object = None) -> bytes:
