@@ -60,6 +60,7 @@ class FileMethods(World):
         return self._push_message(message)
 
     _sizes: dict[str, int]  # file_id -> the size Telegram reports; set by Sandbox
+    downloads = 0  # files served (a test waits for the bot to have fetched one)
 
     async def _get_file(self, params: JSON) -> JSON:
         file_id = params.get("file_id")
@@ -80,6 +81,8 @@ class FileMethods(World):
         file_id = self._file_paths.get(request.match_info["path"])
         if file_id is None:
             return web.Response(status=404, text="Not Found")
+        self.downloads += 1
+        self._activity.fire()
         return web.Response(body=self._files[file_id][1])
 
 
