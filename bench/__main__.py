@@ -17,6 +17,7 @@ from bench.escalation import run_escalation
 from bench.growth import prepare_growth, run_growth
 from bench.intake import run_intake
 from bench.latency import run_latency
+from bench.orders import run_orders
 from bench.procs import ROOT, tail
 from bench.report import machine, table
 
@@ -114,6 +115,7 @@ def _scenarios(base: Path) -> list[tuple[str, Run]]:
         ("3 burst", run_burst),
         ("4 escalation", run_escalation),
         ("5 growth", growth_run),
+        ("6 orders", run_orders),
     ]
 
 
@@ -171,7 +173,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("intake", "latency", "burst", "escalation", "growth"),
+        choices=("intake", "latency", "burst", "escalation", "growth", "orders"),
         help="run only this scenario (repeatable)",
     )
     parser.add_argument(
