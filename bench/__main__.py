@@ -17,6 +17,7 @@ from bench.escalation import run_escalation
 from bench.growth import prepare_growth, run_growth
 from bench.intake import run_intake
 from bench.latency import run_latency
+from bench.orders import run_orders
 from bench.procs import ROOT, tail
 from bench.proof import prepare_proof, run_proof
 from bench.report import machine, table
@@ -139,6 +140,7 @@ def _scenarios(base: Path) -> list[tuple[str, Run]]:
         ("5 growth", growth_run),
         ("6 webhook", run_webhook),
         ("7 verify", proof_run),
+        ("8 orders", run_orders),
     ]
 
 
@@ -196,7 +198,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("intake", "latency", "burst", "escalation", "growth", "webhook", "verify"),
+        choices=(
+            "intake",
+            "latency",
+            "burst",
+            "escalation",
+            "growth",
+            "webhook",
+            "verify",
+            "orders",
+        ),
         help="run only this scenario (repeatable)",
     )
     parser.add_argument(

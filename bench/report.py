@@ -92,6 +92,27 @@ FIGURES = [
     ),
     Figure("burst_messages", "3 burst", "card messages sent for the 1,000 tickets", "", 0),
     Figure("burst_seconds", "3 burst", "time until the last ticket was announced", "s", 1),
+    Figure(
+        "order_committed_seconds",
+        "8 orders",
+        "5,000-link CSV order: upload to every ticket committed",
+        "s",
+        2,
+        "<= 10",
+        lambda v: v <= 10,
+    ),
+    Figure(
+        "order_announced_seconds",
+        "8 orders",
+        "upload to the last card delivered (20 messages a minute)",
+        "s",
+        0,
+    ),
+    Figure("order_messages", "8 orders", "messages for the order (summary and cards)", "", 0),
+    Figure(
+        "order_429", "8 orders", "429 answers", "", 0, "0 in every run", lambda v: v == 0, "max"
+    ),
+    Figure("order_failed", "8 orders", "notifications failed", "", 0),
     Figure("lateness_p50_ms", "4 escalation", "step lateness, p50 (20,000 steps)", "ms", 1),
     Figure(
         "lateness_p99_ms",

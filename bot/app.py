@@ -57,6 +57,7 @@ def build_application(runtime: Runtime) -> LiaisonApp:
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
         .updater(None)
         .context_types(ContextTypes(context=Context, bot_data=BotData))
         .rate_limiter(

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"
+    # where documents are downloaded from (orders); empty: derived from api_base_url
+    api_file_url: str = ""
     chat_id: int | None = None
     supervisor_chat_id: int | None = None
     roster: Path = Path("roster.toml")
@@ -154,6 +156,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @property
+    def file_base_url(self) -> str:
+        """The Bot API file URL: set, or api_base_url's `…/bot` as `…/file/bot` (Telegram's
+        and the sandbox's layout)."""
+        if self.api_file_url.strip():
+            return self.api_file_url.strip()
+        base = self.api_base_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base + "/file/bot"
 
     def require_run(self) -> None:
         """Running (or checking) needs the token and the liaison chat."""

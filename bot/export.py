@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from bot.domain.tickets import EscalationPolicy, Ticket, deadline_at
+from storage import orders as order_repo
 from storage import repository as repo
 from storage.db import Database
 
@@ -42,6 +43,7 @@ def ticket_record(
     events: Sequence[dict[str, Any]],
     policy: EscalationPolicy,
     since: datetime | None = None,
+    order: int | None = None,
 ) -> dict[str, Any]:
     """One ticket as SPEC's export object; `events` as `repo.list_export_events` reads them
     (each with its link in the hash chain: seq, prev, hash). `export_since` says the export
@@ -62,7 +64,7 @@ def ticket_record(
         "reopened_from": t.reopened_from,
         "paused_seconds": t.paused_total.total_seconds(),
         "category": t.category,
-        "order": None,
+        "order": order,  # the order (document) that created it
         "export_since": _iso(since),
         "events": list(events),
     }
@@ -91,7 +93,8 @@ async def load_records(
         tickets = await repo.list_tickets_between(conn, since, until)
         events = await repo.list_export_events(conn, [t.id for t in tickets])
         others = await repo.list_ticketless_events(conn, since, until) if ticketless else []
-    records = [ticket_record(t, events[t.id], policy, since) for t in tickets]
+        orders = await order_repo.orders_of_tickets(conn, [t.id for t in tickets])
+    records = [ticket_record(t, events[t.id], policy, since, orders.get(t.id)) for t in tickets]
     return [*records, ticketless_record(others, since)] if others else records
 
 
@@ -106,8 +109,9 @@ async def stream_records(
         async with db.read() as conn:
             tickets = await repo.list_tickets_page(conn, since, last, page)
             events = await repo.list_export_events(conn, [t.id for t in tickets])
+            orders = await order_repo.orders_of_tickets(conn, [t.id for t in tickets])
         for t in tickets:
-            yield ticket_record(t, events[t.id], policy, since)
+            yield ticket_record(t, events[t.id], policy, since, orders.get(t.id))
         if len(tickets) < page:
             break
         last = tickets[-1].id

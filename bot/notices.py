@@ -353,11 +353,46 @@ class Leave(Notice):
     KIND: ClassVar[str] = "leave"
 
 
+# ---- orders (documents of links) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderSummary(Notice):
+    """An order was taken: its number, new tickets, those already open, repeats within the
+    file, and the places (line numbers, `Sheet!A1`) that held no Telegram link."""
+
+    KIND: ClassVar[str] = "order_summary"
+    order: int
+    new: tuple[int, ...] = ()
+    dup: tuple[int, ...] = ()
+    repeats: int = 0
+    without: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRefusal(Notice):
+    """A document was not taken as an order (one-line reason, a bot.domain.orders.Refusal)."""
+
+    KIND: ClassVar[str] = "order_refusal"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderProgress(Notice):
+    """`/order N`: the order's tickets by status, the overdue ones, the share closed in time."""
+
+    KIND: ClassVar[str] = "order_progress"
+    order: int
+
+
 NOTICES: dict[str, type[Notice]] = {
     cls.KIND: cls
     for cls in (
         Card,
         Refresh,
+        OrderSummary,
+        OrderRefusal,
+        OrderProgress,
         DuplicateReply,
         LinkHint,
         ClosedNotice,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
+from bot.domain.orders import order_progress
 from bot.domain.proof import receipt
 from bot.domain.roster import backup_at, on_call_at, shifts_between
 from bot.domain.stats import Stats
@@ -37,6 +38,9 @@ from bot.notices import (
     OnCallInfo,
     OnCallUnreachable,
     OpenList,
+    OrderProgress,
+    OrderRefusal,
+    OrderSummary,
     OverdueAlert,
     StatsReply,
     TicketDetail,
@@ -53,6 +57,8 @@ from bot.texts import (
     split_lines,
     split_text,
 )
+from bot.texts.orders import progress_texts, refusal_text, summary_texts
+from storage import orders as order_repo
 from storage import repository as repo
 from storage.db import Connection
 
@@ -122,12 +128,11 @@ class Renderer:
         found: dict[int, Ticket] = {}
         reports = dict.fromkeys((t.chat_id, t.report_message_id) for t in tickets)
         for report in reports:
-            for tid in await repo.list_tickets_of_report(conn, *report):
-                if tid in shown or tid in found:
-                    continue
-                other = await repo.find_ticket(conn, tid)
-                if other is not None and (other.chat_id, other.report_message_id) != report:
-                    found[tid] = other  # reported by this message, created by an earlier one
+            # reported by this message, created by an earlier one (one query: an order's
+            # document reports thousands of tickets, each card of it asks again)
+            for other in await repo.list_reported_again(conn, *report):
+                if other.id not in shown:
+                    found.setdefault(other.id, other)
         return list(found.values())
 
     async def render(self, notice: Notice) -> list[Rendered]:
@@ -368,6 +373,33 @@ class Renderer:
         self, n: OpenList, conn: Connection, tickets: list[Ticket], now: datetime
     ) -> list[str]:
         return await self._open_list(conn, now)
+
+    @_text.register
+    async def _(
+        self, n: OrderSummary, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        order = await order_repo.find_order(conn, n.order)
+        reference = order.reference if order else ""
+        return summary_texts(self.texts, n.order, reference, n.new, n.dup, n.repeats, n.without)
+
+    @_text.register
+    async def _(
+        self, n: OrderRefusal, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        return [refusal_text(self.texts, n.reason)]
+
+    @_text.register
+    async def _(
+        self, n: OrderProgress, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        order = await order_repo.find_order(conn, n.order)
+        if order is None:
+            return [self.t("order_unknown", order=n.order)]
+        progress = order_progress(
+            await order_repo.list_order_tickets(conn, order), self.services.desk.policy, now
+        )
+        when = self.texts.when(order.created_at)
+        return progress_texts(self.texts, order.id, order.reference, when, progress)
 
     @_text.register
     async def _(

@@ -233,9 +233,10 @@ class Sender:
             elif isinstance(notice, Card):
                 new = [t for i in batch if i.notice for t in i.notice.tickets]
                 dups = [t for i in batch if isinstance(i.notice, Card) for t in i.notice.dup]
-                rendered = await self.renderer.card(chat_id, new, dups)
+                # at most one card's worth is rendered: an order queues thousands at once
+                rendered = await self.renderer.card(chat_id, new[:MAX_CARD_TICKETS], dups)
                 reply_to = notice.reply_to
-                if len(rendered) > 1:
+                if rendered and (len(rendered) > 1 or len(new) > MAX_CARD_TICKETS):
                     # send the first full card now; the rest goes back to the queue, where it
                     # merges with cards still arriving rather than going out half empty
                     first = rendered[0]

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import access, figures, intake, moderation, queries
+from handlers import access, figures, intake, moderation, orders, queries
 
 if TYPE_CHECKING:
     from bot.context import LiaisonApp
@@ -31,6 +31,7 @@ def register_handlers(app: LiaisonApp) -> None:
         "ticket": queries.cmd_ticket,
         "open": queries.cmd_open,
         "oncall": queries.cmd_oncall,
+        "order": orders.cmd_order,
         "ack": moderation.cmd_ack,
         "done": moderation.cmd_done,
         "removed": moderation.cmd_done,
@@ -52,6 +53,8 @@ def register_handlers(app: LiaisonApp) -> None:
     members = filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER
     app.add_handler(MessageHandler(members, access.on_members))
     app.add_handler(ChatMemberHandler(access.on_members, ChatMemberHandler.CHAT_MEMBER))
+    document = filters.UpdateType.MESSAGE & filters.Document.ALL & ~filters.COMMAND
+    app.add_handler(MessageHandler(document, orders.on_document))  # before: the first wins
     app.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, intake.on_message)
     )

@@ -189,6 +189,26 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only: no DELETE'); END;
     """,
+    # 11: orders: a document of links is an order; its new tickets
+    # belong to it
+    """
+    CREATE TABLE orders (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        reporter_id INTEGER NOT NULL,
+        reference TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX ux_orders_message ON orders(chat_id, message_id);
+    -- the ticket's order (tickets.order_id, kept beside the table: the upgrade keeps every
+    -- ticket row as it was, column for column)
+    CREATE TABLE order_tickets (
+        ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+        order_id INTEGER NOT NULL REFERENCES orders(id)
+    );
+    CREATE INDEX ix_order_tickets_order ON order_tickets(order_id);
+    """,
 ]
 
 

@@ -351,6 +351,17 @@ async def add_report(
     )
 
 
+async def list_reported_again(conn: Connection, chat_id: int, message_id: int) -> list[Ticket]:
+    """Tickets this report message named that an earlier message had created (by number)."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ("
+        "SELECT ticket_id FROM reports WHERE chat_id = ? AND message_id = ?) "
+        "AND NOT (chat_id = ? AND report_message_id = ?) ORDER BY id",
+        (chat_id, message_id, chat_id, message_id),
+    )
+    return [_ticket(r) for r in rows]
+
+
 async def list_tickets_of_report(conn: Connection, chat_id: int, message_id: int) -> list[int]:
     """Tickets a given report message created or counted."""
     rows = await _all(

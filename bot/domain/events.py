@@ -75,6 +75,7 @@ class Created(Fact):
     category: str | None = None
     agreed_seconds: int | None = None
     legal_seconds: int | None = None
+    order: int | None = None  # the order (document) it came in (older events: none)
 
     def describe(self) -> str:
         """`https://t.me/x/1 (urgent)` or `forwarded message 12`."""

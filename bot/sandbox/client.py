@@ -8,6 +8,7 @@ or ``{"ok": false, "error": "..."}`` with status 400.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,9 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
         "start_private": sandbox.start_private,
         "send_text": sandbox.send_text,
         "send_photo": sandbox.send_photo,
+        "post_document": lambda content_b64, **rest: sandbox.post_document(
+            content=base64.b64decode(content_b64), **rest
+        ),
         "forward": sandbox.forward,
         "press_button": sandbox.press_button,
         "add_bot_to_group": sandbox.add_bot_to_group,
@@ -206,6 +210,30 @@ class SandboxClient:
     ) -> JSON:
         body = {"chat_id": chat_id, "user_id": user_id, "text": text, "reply_to": reply_to}
         result: JSON = await self._post("send_text", {**body, "entities": entities})
+        return result
+
+    async def post_document(
+        self,
+        chat_id: int,
+        user_id: int,
+        file_name: str,
+        content: bytes,
+        *,
+        caption: str = "",
+        mime_type: str | None = None,
+        file_size: int | None = None,
+    ) -> JSON:
+        """A user posts a document (its bytes travel base64 in the control call)."""
+        body = {
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "file_name": file_name,
+            "content_b64": base64.b64encode(content).decode("ascii"),
+            "caption": caption,
+            "mime_type": mime_type,
+            "file_size": file_size,
+        }
+        result: JSON = await self._post("post_document", body)
         return result
 
     async def send_texts(self, items: list[JSON]) -> list[JSON]:

@@ -30,6 +30,7 @@ from bot.sandbox.chat_events import ChatEvents
 from bot.sandbox.client import add_control_routes
 from bot.sandbox.delivery import Delivery, WebhookDelivery
 from bot.sandbox.faults import ApiError, _error_for, _FailRule, _RandomFaults
+from bot.sandbox.files import FileMethods
 from bot.sandbox.methods_chats import ChatMethods
 from bot.sandbox.methods_messages import MessageMethods
 from bot.sandbox.methods_updates import UpdateMethods
@@ -57,7 +58,9 @@ _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
 Handler = Callable[[JSON], Awaitable[Any]]
 
 
-class Sandbox(ChatEvents, UpdateMethods, WebhookDelivery, ChatMethods, MessageMethods):
+class Sandbox(
+    ChatEvents, FileMethods, UpdateMethods, WebhookDelivery, ChatMethods, MessageMethods
+):
     """A fake Bot API on loopback with a scriptable world; see the module docstring."""
 
     def __init__(
@@ -108,6 +111,9 @@ class Sandbox(ChatEvents, UpdateMethods, WebhookDelivery, ChatMethods, MessageMe
         self._updates: list[JSON] = []
         self._next_update_id = 1
         self._file_ids = itertools.count(1)
+        self._files: dict[str, tuple[str, bytes]] = {}
+        self._file_paths: dict[str, str] = {}
+        self._sizes: dict[str, int] = {}
         self._query_ids = itertools.count(1)
         self._open_queries: set[str] = set()
         self._group_sends: dict[int, deque[float]] = {}
@@ -155,6 +161,7 @@ class Sandbox(ChatEvents, UpdateMethods, WebhookDelivery, ChatMethods, MessageMe
                 "getChatMember": self._get_chat_member,
                 "getChatAdministrators": self._get_chat_administrators,
                 "getChat": self._get_chat,
+                "getFile": self._get_file,
             }.items()
         }
 
@@ -167,6 +174,7 @@ class Sandbox(ChatEvents, UpdateMethods, WebhookDelivery, ChatMethods, MessageMe
         self._closing = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         add_control_routes(app, self)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()

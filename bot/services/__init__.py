@@ -16,6 +16,7 @@ from bot.services.chats import ChatsMixin
 from bot.services.escalation import EscalationMixin
 from bot.services.intake import IntakeMixin
 from bot.services.moderation import ModerationMixin
+from bot.services.orders import OrdersMixin
 from bot.services.queries import QueriesMixin
 from bot.services.records import (
     MAX_OVERRIDE,
@@ -23,6 +24,7 @@ from bot.services.records import (
     EvidenceIn,
     Intake,
     IntakeResult,
+    OrderIn,
 )
 from bot.services.schedule import ScheduleMixin
 
@@ -34,12 +36,19 @@ __all__ = [
     "Feedback",
     "Intake",
     "IntakeResult",
+    "OrderIn",
     "Role",
     "Services",
 ]
 
 
 class Services(
-    IntakeMixin, ModerationMixin, EscalationMixin, ScheduleMixin, ChatsMixin, QueriesMixin
+    OrdersMixin,  # before IntakeMixin: an order takes each link in as a report does
+    IntakeMixin,
+    ModerationMixin,
+    EscalationMixin,
+    ScheduleMixin,
+    ChatsMixin,
+    QueriesMixin,
 ):
     """The bot's use cases over one database and one clock."""

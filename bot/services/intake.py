@@ -203,6 +203,7 @@ class IntakeMixin(ServicesBase):
             category=fresh.category,
             agreed_seconds=int(policy.agreed(fresh).total_seconds()),
             legal_seconds=int(policy.legal(fresh).total_seconds()),
+            order=intake.order,
         )
         events = [new_event(ticket_id, now, intake.reporter_id, created)]
         if previous is not None:

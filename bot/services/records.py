@@ -37,6 +37,20 @@ class Intake:
     evidence: EvidenceIn = field(default_factory=EvidenceIn)
     album: str | None = None  # media_group_id: posts forwarded together, answered together
     thread: int | None = None  # the forum topic it was written in: replies go there
+    order: int | None = None  # the order (document) its links came in
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIn:
+    """A document posted in the liaison chat: its name, bytes and caption (the reference)."""
+
+    chat_id: int
+    message_id: int
+    reporter_id: int
+    file_name: str
+    data: bytes
+    caption: str = ""
+    thread: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
