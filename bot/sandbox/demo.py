@@ -172,7 +172,9 @@ class Demo:
         await self.idle()
 
         section("1. Ministry staff report links; each becomes one ticket")
-        first = self.say(RINA, "Propaganda video, please take down: https://t.me/HoaxDaily/1042")
+        first = self.say(
+            RINA, "Propaganda video #terorisme, please take down: https://t.me/HoaxDaily/1042"
+        )
         await self.idle()
         self.say(DEWI, "Same post again: telegram.me/hoaxdaily/1042?single")
         await self.idle()
@@ -220,6 +222,20 @@ class Demo:
         self.say(SARI, "/ticket 3")
         await self.idle()
         del both
+
+        section("4. An order: the ministry's findings as a CSV file, one update for all")
+        rows = ["no;link;note"]
+        rows += [f"{n};https://t.me/SlotGacor{n}/{100 + n};judi online" for n in range(1, 13)]
+        rows += ["13;(link removed by the sender);", "14;https://t.me/HoaxDaily/1042;again"]
+        caption = "Surat B-123/2026 #judol"
+        narration = f"(posts temuan.csv: a header, 13 links, a line without one) {caption}"
+        self.out.person(RINA, CHAT, narration)
+        s.post_document(CHAT, RINA, "temuan.csv", "\n".join(rows).encode(), caption=caption)
+        await self.idle(20.0)
+        self.say(RINA, "/order 1")
+        await self.idle()
+        self.say(SARI, "/stats")
+        await self.idle()
 
 
 async def _keep_flushing(out: Transcript) -> None:

@@ -35,7 +35,11 @@ async def test_the_demo_plays_through_and_shows_what_spec_promises(
         "🚨 ESCALATION",  # supervisors
         "overdue by 5s",  # and the repeat
         "🧾 Receipt: ",  # every card carries its receipt
-        "OK: 4 tickets, 16 events, head seq 16",  # the export verifies offline
+        "Category: Terrorism",  # a report's #terorisme sets its category
+        "📦 Order 1: 13 new tickets",  # a CSV order: one update, one summary
+        "No Telegram link on line/cell: 1, 14",
+        "📥 13 new tickets",  # its cards grouped
+        "OK: 17 tickets, 30 events, head seq 30",  # the export verifies offline
         "the event's hash does not match its content",  # and an edit is caught
         "(exit 1)",
         "Demo finished.",
