@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.scheduler import Timer
     from bot.sender import Sender
     from bot.services import Services
+    from bot.texts import Buttons
 
 
 @dataclass
@@ -35,11 +36,17 @@ class UpdateScope:
     failure: BaseException | None = None
     # calls to Telegram that must wait until the update's effect is committed
     answers: list[tuple[CallbackQuery, str | None, bool]] = field(default_factory=list)
+    # a pressed message's buttons to swap once the press is committed (None: no buttons)
+    keyboards: list[tuple[CallbackQuery, Buttons | None]] = field(default_factory=list)
 
     def answer_later(self, query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
         """Answer a button press once the press's effect is committed: the toast never
         claims what a failed write undid, and the database is not held during the call."""
         self.answers.append((query, text, alert))
+
+    def swap_buttons_later(self, query: CallbackQuery, buttons: Buttons | None) -> None:
+        """Edit the pressed message's reply markup to `buttons` after the commit."""
+        self.keyboards.append((query, buttons))
 
 
 @dataclass

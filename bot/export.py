@@ -31,6 +31,7 @@ FIELDS = (
     "outcome",
     "reopened_from",
     "paused_seconds",
+    "category",
 )
 
 

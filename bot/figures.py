@@ -7,6 +7,7 @@ chart's first bar is a whole day. Storage and rendering only: no telegram import
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -110,6 +111,21 @@ def stats_text(stats: Stats, texts: Texts, days: int) -> str:
         )
     )
     lines.append(_s(lang, "within_note"))
+    if stats.by_category:
+        lines.append(_s(lang, "category_head"))
+        lines.extend(
+            _s(
+                lang,
+                "category_line",
+                name=html.escape(stats.policy.categories.get(c.key).name(lang)),
+                n=c.tickets,
+                median=_span(texts, c.to_close.median),
+                p90=_span(texts, c.to_close.p90),
+                agreed=_share(c.within_agreed),
+                legal=_share(c.within_legal),
+            )
+            for c in stats.by_category
+        )
     lines.append(
         _s(
             lang,

@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bot.context import Context, LiaisonApp, UpdateScope
+from bot.sender import keyboard
 from storage import repository as repo
 from storage.db import Database, StorageError
 
@@ -61,6 +62,7 @@ async def handle_durably(app: LiaisonApp, update: Update, *, attempts: int = ATT
             data.scopes.pop(update.update_id, None)
         if scope.failure is not None and scope.storage_error is None:
             scope.answers.clear()  # they would claim what was undone
+            scope.keyboards.clear()
             try:
                 await _mark_handled(db, update.update_id)
             except StorageError as exc:  # tried again, failure and all
@@ -69,6 +71,7 @@ async def handle_durably(app: LiaisonApp, update: Update, *, attempts: int = ATT
             if update.callback_query is not None and not scope.answers:
                 scope.answer_later(update.callback_query, None)  # end the button's spinner
             await _send_answers(scope)
+            await _swap_keyboards(scope)
             if data.health_ is not None:
                 data.health_.update_handled()
             return
@@ -92,6 +95,15 @@ async def _send_answers(scope: UpdateScope) -> None:
         except TelegramError as exc:  # too old, or Telegram unreachable: the press is done
             log.info("button answer not delivered: %s", exc)
     scope.answers.clear()
+
+
+async def _swap_keyboards(scope: UpdateScope) -> None:
+    for query, buttons in scope.keyboards:
+        try:
+            await query.edit_message_reply_markup(keyboard(buttons))
+        except TelegramError as exc:  # not modified, deleted, or Telegram unreachable
+            log.info("button swap not delivered: %s", exc)
+    scope.keyboards.clear()
 
 
 async def on_error(update: object, context: Context) -> None:

@@ -49,6 +49,9 @@ def register_handlers(app: LiaisonApp) -> None:
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CallbackQueryHandler(moderation.on_button, pattern=moderation.BUTTON))
+    app.add_handler(
+        CallbackQueryHandler(moderation.on_category_button, pattern=moderation.CATEGORY_BUTTON)
+    )
     app.add_handler(MessageReactionHandler(moderation.on_reaction))
     members = filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER
     app.add_handler(MessageHandler(members, access.on_members))

@@ -14,7 +14,7 @@ from bot.domain.roster import Role
 from bot.domain.tickets import Outcome
 from bot.notices import Answer, Feedback
 from bot.services import OUTCOME_WORDS
-from bot.texts import ACK, ACK_ALL, DONE, REJECT
+from bot.texts import ACK, ACK_ALL, CATEGORY, CATEGORY_BACK, DONE, REJECT
 from handlers.common import Call, parse_call
 
 if TYPE_CHECKING:
@@ -154,6 +154,44 @@ async def on_button(update: Update, context: Context) -> None:
     text = "\n".join(renderer.t(f.key, **f.args()) for f in feedback)[:200]
     refused = any(f.key is Answer.REFUSED for f in feedback)
     context.scope.answer_later(query, text or None, alert=refused)
+
+
+# [Category] (cat:N), a category of its list (cat:N:key) and [Back] (catback:N)
+CATEGORY_BUTTON = re.compile(
+    rf"\A(?:{re.escape(CATEGORY)}(?P<ticket>[0-9]{{1,9}})(?::(?P<key>[a-z][a-z0-9_]{{0,49}}))?"
+    rf"|{re.escape(CATEGORY_BACK)}(?P<back>[0-9]{{1,9}}))\Z"
+)
+
+
+async def on_category_button(update: Update, context: Context) -> None:
+    """[Category] swaps the card's buttons for the category list; a category of the list
+    sets it as `/category` does; [Back] puts the card's buttons back. Moderators only:
+    anyone else gets the refusal toast and the buttons stay as they are."""
+    query = update.callback_query
+    match = context.matches[0] if context.matches else None
+    if query is None or query.from_user is None or match is None:
+        return
+    services = context.bot_data.services
+    renderer = context.bot_data.renderer
+    texts = renderer.texts
+    if not services.role_of(query.from_user.id).covers(Role.MODERATOR):
+        context.scope.answer_later(query, renderer.t(Answer.REFUSED), alert=True)
+        return
+    if match["back"]:
+        context.scope.swap_buttons_later(query, texts.card_buttons(int(match["back"])))
+        return
+    ticket_id = int(match["ticket"])
+    if match["key"] is None:
+        context.scope.swap_buttons_later(query, texts.category_buttons(ticket_id))
+        return
+    feedback = await services.set_category(query.from_user.id, ticket_id, match["key"])
+    text = "\n".join(renderer.t(f.key, **f.args()) for f in feedback)[:200]
+    refused = any(f.key is Answer.REFUSED for f in feedback)
+    context.scope.answer_later(query, text or None, alert=refused)
+    if not any(f.key is Answer.ALREADY_CLOSED for f in feedback):
+        # the card's edit puts them back too when the category changed; this also covers
+        # a press of the category the ticket already has
+        context.scope.swap_buttons_later(query, texts.card_buttons(ticket_id))
 
 
 async def on_reaction(update: Update, context: Context) -> None:

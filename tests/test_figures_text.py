@@ -198,6 +198,9 @@ async def test_stats_text_english(filled: Database) -> None:
         "Reopened: 0",
         "23/11: 2 · 1h 30m",
         "24/11: 1 · —",
+        "<b>By category</b> (closed within the agreed / the legal window):",
+        # #2 2h, #3 1h (urgent: agreed 1h), #4 open and past 4h but not 24h
+        "Other: 3 tickets · median 1h 30m · p90 2h · agreed 2/3 (67%) · legal 2/2 (100%)",
     ):
         assert part in text, part
     assert set(re.findall(r"</?[^>]*>", text)) == {"<b>", "</b>"}
@@ -222,9 +225,40 @@ async def test_stats_text_bahasa_indonesia(filled: Database) -> None:
         "Eskalasi: pengingat 1 · lewat tenggat 1 · ulangan 0 · tanpa piket 0",
         "Dibuka kembali: 0",
         "23/11: 2 · 1j 30m",
+        "<b>Per kategori</b>",
+        "Lainnya: 3 tiket · median 1j 30m · p90 2j · kesepakatan 2/3 (67%) · hukum 2/2 (100%)",
     ):
         assert part in text, part
     assert set(re.findall(r"</?[^>]*>", text)) == {"<b>", "</b>"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines"),
+    [
+        (
+            "en",
+            [
+                "Terrorism: 1 tickets · median 1h · p90 1h · agreed 1/1 (100%) · legal 1/1 (100%)",
+                "Other: 2 tickets · median 2h · p90 2h · agreed 1/2 (50%) · legal 1/1 (100%)",
+            ],
+        ),
+        (
+            "id",
+            [
+                "Terorisme: 1 tiket · median 1j · p90 1j · kesepakatan 1/1 (100%) "
+                "· hukum 1/1 (100%)",
+                "Lainnya: 2 tiket · median 2j · p90 2j · kesepakatan 1/2 (50%) · hukum 1/1 (100%)",
+            ],
+        ),
+    ],
+)
+async def test_stats_text_one_line_per_category(
+    filled: Database, lang: str, lines: list[str]
+) -> None:
+    await change(filled, 3, category="terrorism")  # #3: 1h against terrorism's 1h and 4h
+    text = stats_text(await load_stats(filled, POLICY, JAKARTA, NOW, 2), texts(lang), 2)
+    at = [text.index(line) for line in lines]
+    assert at == sorted(at)  # table order
 
 
 async def test_stats_text_empty_period(db: Database) -> None:
@@ -254,6 +288,7 @@ async def test_build_report(filled: Database) -> None:
     assert [r["status"] for r in rows] == ["removed", "removed", "open"]
     assert [r["urgent"] for r in rows] == ["false", "true", "false"]
     assert rows[0]["report_count"] == "2"
+    assert [r["category"] for r in rows] == ["other", "other", "other"]
     assert caption == (
         "📊 2 days: 3 tickets, 2 closed · median time to close 1h 30m "
         "· within deadline 2/3 (67%). CSV: this period's tickets."

@@ -16,6 +16,13 @@ Definitions:
   window for urgent tickets, the resolve window otherwise). The share's denominator is the
   period's tickets that are closed or already overdue; open tickets not yet due are left
   out. Urgent and normal tickets are also counted apart.
+- Per category (the ticket's category of the policy's table; an unknown key is the default
+  one), in table order, only the categories with tickets in the period: the count, the
+  spread of time to close, and two shares. Within agreed: closed with a time to close at
+  most the ticket's agreed window (`policy.agreed`: the category's, capped for urgent
+  tickets); within legal: at most its legal window (`policy.legal`). Each share's
+  denominator is the category's tickets that are closed or already past that window at
+  `now` (pauses move it); an open ticket not yet past the window is left out.
 - Overdue now: open tickets past their deadline (pauses move it) at `now`; the oldest is
   the one furthest past its deadline.
 - Escalations: `escalated` events by their reason: ack reminder, overdue, overdue repeat,
@@ -30,7 +37,7 @@ Definitions:
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -56,6 +63,7 @@ from bot.domain.tickets import (
 )
 
 __all__ = [
+    "CategoryFigures",
     "Day",
     "Escalations",
     "History",
@@ -164,6 +172,17 @@ class Day:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryFigures:
+    """One category's figures: tickets, time to close, shares within its two windows."""
+
+    key: str
+    tickets: int
+    to_close: Spread
+    within_agreed: Share
+    within_legal: Share
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """Every figure of `/stats` and `/report` for one period."""
 
@@ -184,6 +203,7 @@ class Stats:
     escalations: Escalations
     reopened: int
     daily: tuple[Day, ...]
+    by_category: tuple[CategoryFigures, ...] = ()
 
     @property
     def closed(self) -> int:
@@ -327,6 +347,52 @@ def _daily(
     )
 
 
+def _past(ticket: Ticket, window: timedelta, now: datetime) -> bool:
+    """An open ticket already past `window` from its clock start (pauses move it)."""
+    if ticket.is_closed:
+        return False
+    pause = now - ticket.paused_at if ticket.paused_at is not None else _ZERO
+    return now >= ticket.clock_start_at + window + ticket.paused_total + pause
+
+
+def _within(
+    tickets: Iterable[Ticket],
+    closes: Mapping[int, timedelta],
+    window: Callable[[Ticket], timedelta],
+    now: datetime,
+) -> Share:
+    within = total = 0
+    for t in tickets:
+        if t.id in closes:
+            total += 1
+            within += int(closes[t.id] <= window(t))
+        elif _past(t, window(t), now):
+            total += 1
+    return Share(within, total)
+
+
+def _by_category(
+    tickets: Sequence[Ticket],
+    closes: Mapping[int, timedelta],
+    policy: EscalationPolicy,
+    now: datetime,
+) -> tuple[CategoryFigures, ...]:
+    groups: dict[str, list[Ticket]] = {}
+    for t in tickets:
+        groups.setdefault(policy.category(t).key, []).append(t)
+    return tuple(
+        CategoryFigures(
+            key=key,
+            tickets=len(group),
+            to_close=_spread([closes[t.id] for t in group if t.id in closes]),
+            within_agreed=_within(group, closes, policy.agreed, now),
+            within_legal=_within(group, closes, policy.legal, now),
+        )
+        for key in policy.categories.keys
+        if (group := groups.get(key))
+    )
+
+
 # ---- all together --------------------------------------------------------------------------
 
 
@@ -376,4 +442,5 @@ def compute_stats(
         escalations=_escalations(histories),
         reopened=sum(1 for h in histories if any(isinstance(e.fact, Reopened) for e in h.events)),
         daily=_daily(histories, closes, since, now, zone),
+        by_category=_by_category(tickets, closes, policy, now),
     )

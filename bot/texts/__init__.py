@@ -37,6 +37,9 @@ ACK = "ack:"
 DONE = "done:"
 REJECT = "rej:"
 ACK_ALL = "ackall"
+CATEGORY = "cat:"  # cat:N shows the category list, cat:N:key sets the category
+CATEGORY_BACK = "catback:"  # catback:N shows the card's buttons again
+CALLBACK_MAX = 64  # bytes of callback data Telegram accepts
 
 Buttons = list[list[tuple[str, str]]]
 
@@ -235,14 +238,27 @@ class Texts:
         return Rendered("\n".join(lines), buttons, ticket_ids=(t.id,), track="card")
 
     def card_buttons(self, ticket_id: int) -> Buttons:
-        """[Acknowledge] [Removed] [Reject]."""
+        """[Acknowledge] [Removed] [Reject], and [Category] on a row of its own."""
         return [
             [
                 (self.t("btn_ack"), f"{ACK}{ticket_id}"),
                 (self.t("btn_done"), f"{DONE}{ticket_id}"),
                 (self.t("btn_reject"), f"{REJECT}{ticket_id}"),
-            ]
+            ],
+            [(self.t("btn_category"), f"{CATEGORY}{ticket_id}")],
         ]
+
+    def category_buttons(self, ticket_id: int) -> Buttons:
+        """One button per category of the table (two a row, in table order), then
+        [Back]. A key too long for the 64 bytes of callback data gets no button (`/category`
+        still sets it)."""
+        buttons: list[tuple[str, str]] = []
+        for c in self.policy.categories.items:
+            data = f"{CATEGORY}{ticket_id}:{c.key}"
+            if len(data.encode()) <= CALLBACK_MAX:
+                buttons.append((c.name(self.lang), data))
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        return [*rows, [(self.t("btn_back"), f"{CATEGORY_BACK}{ticket_id}")]]
 
     def _duty_line(self, duty: OnCall | None) -> str:
         if duty is None:

@@ -75,3 +75,71 @@ async def test_a_deadline_already_past_escalates_at_once(tmp_path: Path) -> None
             within=5,
         )
         assert "#1" in overdue[0].text
+
+
+async def test_the_category_button_swaps_the_keyboard_and_sets_the_category(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as w:
+        msg = w.say(RINA, "t.me/kasino/12")
+        card = await w.reply_to(msg["message_id"])
+        assert card.buttons()[3] == ("🏷 Category", "cat:1")
+        main = card.buttons()
+
+        def shows(data: str) -> object:
+            m = w.sandbox.message(CHAT, card.message_id)
+            return data in [d for _, d in m.buttons()] and m
+
+        # anyone else: the refusal toast, and the keyboard stays
+        refused = w.sandbox.press_button(CHAT, RINA, card.message_id, "cat:1")
+        answer = await w.wait(lambda: w.sandbox.callback_answers.get(refused["id"]))
+        assert answer["text"] == "⛔ This command is not for your role."
+        assert w.sandbox.message(CHAT, card.message_id).buttons() == main
+
+        # [Category]: the list, one button per category, then [Back]
+        w.sandbox.press_button(CHAT, ANDI, card.message_id, "cat:1")
+        listed = await w.wait(lambda: shows("catback:1"))
+        data = [d for _, d in listed.buttons()]
+        assert data[0] == "cat:1:terrorism" and data[-2:] == ["cat:1:other", "catback:1"]
+        assert len(data) == 9 and all(len(d.encode()) <= 64 for d in data)
+        assert ("Online gambling", "cat:1:gambling") in listed.buttons()
+        assert "Category: Other" in listed.text  # only the buttons changed
+
+        # [Back]: the card's buttons again
+        w.sandbox.press_button(CHAT, ANDI, card.message_id, "catback:1")
+        back = await w.wait(lambda: shows("cat:1"))
+        assert back.buttons() == main
+        assert (await w.ticket(1))["category"] == "other"
+
+        # a category: set as /category sets it; a non-moderator's press is refused
+        w.sandbox.press_button(CHAT, ANDI, card.message_id, "cat:1")
+        await w.wait(lambda: shows("catback:1"))
+        refused = w.sandbox.press_button(CHAT, RINA, card.message_id, "cat:1:gambling")
+        answer = await w.wait(lambda: w.sandbox.callback_answers.get(refused["id"]))
+        assert answer["text"] == "⛔ This command is not for your role."
+        assert (await w.ticket(1))["category"] == "other"
+        w.sandbox.press_button(CHAT, ANDI, card.message_id, "cat:1:terrorism")
+        done = await w.wait(
+            lambda: (
+                "Terrorism" in (m := w.sandbox.message(CHAT, card.message_id)).text
+                and "cat:1" in [d for _, d in m.buttons()]
+                and m
+            )
+        )
+        assert done.buttons() == main
+        record = await w.ticket(1)
+        assert record["category"] == "terrorism"
+        assert record["events"][-1]["kind"] == "categorized"
+        assert record["events"][-1]["actor_id"] == ANDI
+
+
+async def test_forged_category_data_matches_nothing(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as w:
+        msg = w.say(RINA, "t.me/kasino/12")
+        card = await w.reply_to(msg["message_id"])
+        for data in ("cat:1:Terrorism", "cat:1:x;drop", "cat:", "catback:1:other"):
+            press = w.sandbox.press_button(CHAT, ANDI, card.message_id, data, check=False)
+            answer = await w.wait(lambda p=press: w.sandbox.callback_answers.get(p["id"]))
+            assert not answer.get("text")
+        await w.settled()
+        assert (await w.ticket(1))["category"] == "other"

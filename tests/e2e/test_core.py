@@ -14,7 +14,7 @@ async def test_report_gets_a_card_with_on_call_and_buttons(tmp_path: Path) -> No
         assert "#1" in card.text
         assert "https://t.me/FakeNews/123" in card.text
         assert "Andi Wijaya" in card.text and "+62 811 0000 0001" in card.text
-        assert [d for _, d in card.buttons()] == ["ack:1", "done:1", "rej:1"]
+        assert [d for _, d in card.buttons()] == ["ack:1", "done:1", "rej:1", "cat:1"]
         [record] = await w.export()
         assert record["link"] == "https://t.me/FakeNews/123"
         assert record["status"] == "open"

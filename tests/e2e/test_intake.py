@@ -40,6 +40,7 @@ async def test_plain_link_becomes_one_ticket_with_a_card(tmp_path: Path) -> None
             "✅ Acknowledge",
             "🗑 Removed",
             "✖️ Reject",
+            "🏷 Category",
         ]
         # the mention notifies even someone without a username: a tg://user link
         assert 'href="tg://user?id=1001"' in (card.html or "")
@@ -133,7 +134,7 @@ async def test_new_and_known_links_in_one_message(tmp_path: Path) -> None:
         assert replies_to(w, msg["message_id"]) == [card]
         assert card.text.startswith("📌 Ticket #2\nhttps://t.me/ChanB/2")
         assert card.text.endswith("Already tracked: #1 https://t.me/ChanA/1 (reported 2×)")
-        assert [d for _, d in card.buttons()] == ["ack:2", "done:2", "rej:2"]
+        assert [d for _, d in card.buttons()] == ["ack:2", "done:2", "rej:2", "cat:2"]
         one, two = await w.export()
         assert one["report_count"] == 2
         assert two["report_count"] == 1

@@ -65,7 +65,7 @@ async def test_ack_by_number_edits_the_card(tmp_path: Path) -> None:
         now = await edited(w, card, "Acknowledged")
         assert "Status: Acknowledged" in now.text
         assert "Held by: Andi Wijaya @andi_mod" in now.text
-        assert [d for _, d in now.buttons()] == ["ack:1", "done:1", "rej:1"]  # still open
+        assert [d for _, d in now.buttons()] == ["ack:1", "done:1", "rej:1", "cat:1"]  # open
         record = await w.ticket(1)
         assert record["status"] == "acknowledged"
         assert record["assignee_id"] == ANDI
@@ -429,7 +429,7 @@ async def test_reopen_own_ticket_and_refused_for_another(tmp_path: Path) -> None
             )
         )
         assert "Status: Open" in fresh.text
-        assert [d for _, d in fresh.buttons()] == ["ack:1", "done:1", "rej:1"]
+        assert [d for _, d in fresh.buttons()] == ["ack:1", "done:1", "rej:1", "cat:1"]
         await no_reply(w, reopen)
         record = await w.ticket(1)
         assert record["status"] == "open"
@@ -640,7 +640,12 @@ async def test_indonesian_is_spoken_when_configured(tmp_path: Path) -> None:
         assert "Status: Terbuka" in card.text
         assert "Tenggat: " in card.text
         assert "Piket: Andi Wijaya" in card.text
-        assert [label for label, _ in card.buttons()] == ["✅ Terima", "🗑 Dihapus", "✖️ Tolak"]
+        assert [label for label, _ in card.buttons()] == [
+            "✅ Terima",
+            "🗑 Dihapus",
+            "✖️ Tolak",
+            "🏷 Kategori",
+        ]
         reply = await command(w, ANDI, "/ack 1")
         assert reply.text == "✅ #1 diterima."
         await edited(w, card, "Diterima")
