@@ -13,7 +13,7 @@ from bot.domain.orders import order_progress
 from bot.domain.proof import receipt
 from bot.domain.roster import backup_at, on_call_at, shifts_between
 from bot.domain.stats import Stats
-from bot.domain.tickets import Ticket, effective_deadline, is_overdue
+from bot.domain.tickets import Ticket, by_category_legal_first, effective_deadline, is_overdue
 from bot.export import load_records, to_json
 from bot.figures import build_report, csv_filename, load_stats, period_start, stats_text
 from bot.notices import (
@@ -319,7 +319,10 @@ class Renderer:
         self, n: Handoff, conn: Connection, tickets: list[Ticket], now: datetime
     ) -> list[str]:
         x = self.texts
-        lines = [x.ticket_line(t, now) for t in tickets]
+        policy = self.services.desk.policy
+        overdue = [t for t in tickets if is_overdue(t, policy, now)]
+        rest = [x.ticket_line(t, now) for t in tickets if t not in overdue]
+        lines = self._by_category(overdue, now, limit=len(overdue), mark="⚠️ ") + rest
         head = self.t(
             "handoff",
             from_=x.person(n.from_id, phone=False),
@@ -526,9 +529,25 @@ class Renderer:
         open_tickets = await repo.list_open_tickets(conn)
         overdue = [t for t in open_tickets if is_overdue(t, policy, now)]
         closed = await repo.count_closed_since(conn, now - timedelta(days=1))
-        overdue.sort(key=lambda t: effective_deadline(t, policy, now))
-        lines = ["⚠️ " + self.texts.ticket_line(t, now) for t in overdue[:20]]
+        lines = self._by_category(overdue, now, limit=20, mark="⚠️ ")
         head = self.t(
             "digest", open=len(open_tickets), overdue=len(overdue), closed=closed, lines=""
         )
         return split_lines(lines, head=head)
+
+    def _by_category(
+        self, tickets: list[Ticket], now: datetime, *, limit: int, mark: str = ""
+    ) -> list[str]:
+        """Ticket lines under their category's name, the nearest legal deadline first."""
+        policy = self.services.desk.policy
+        lines: list[str] = []
+        shown = 0
+        for key, group in by_category_legal_first(tickets, policy, now):
+            if shown >= limit:
+                break
+            name = policy.categories.get(key).name(self.texts.lang)
+            lines.append(f"<b>{escape(name)}</b>")
+            for t in group[: limit - shown]:
+                lines.append(mark + self.texts.ticket_line(t, now))
+                shown += 1
+        return lines

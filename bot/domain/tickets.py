@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -271,3 +272,18 @@ def effective_deadline(ticket: Ticket, policy: EscalationPolicy, now: datetime) 
 def legal_deadline_at(ticket: Ticket, policy: EscalationPolicy) -> datetime:
     """When the ticket must be closed by under the regulation (pauses move it)."""
     return ticket.clock_start_at + policy.legal(ticket) + ticket.paused_total
+
+
+def by_category_legal_first(
+    tickets: Sequence[Ticket], policy: EscalationPolicy, now: datetime
+) -> list[tuple[str, list[Ticket]]]:
+    """Tickets grouped by category, the group whose legal deadline comes (came) first at the
+    top, and within a group by legal deadline (a running pause moves it), then number."""
+
+    def due(t: Ticket) -> tuple[datetime, int]:
+        return legal_deadline_at(t, policy) + _current_pause(t, now), t.id
+
+    groups: dict[str, list[Ticket]] = {}
+    for t in sorted(tickets, key=due):
+        groups.setdefault(t.category, []).append(t)
+    return list(groups.items())  # insertion order: by each group's first legal deadline
