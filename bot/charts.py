@@ -15,6 +15,7 @@ from bot.domain.stats import Stats
 
 WIDTH_IN, HEIGHT_IN, DPI = 10, 11, 100  # 1000 × 1100 px: fills a phone screen, still sharp
 BAR = "#3b6ea8"
+PALETTE = (BAR, "#6aa84f", "#a64d79", "#e69138", "#674ea7", "#45818e", "#999999", "#cc4125")
 LINE = "#d9822b"
 DEADLINE = "#b83232"
 
@@ -32,6 +33,7 @@ class ChartLabels:
     deadline: str
     urgent_deadline: str
     no_data: str
+    language: str = "en"  # for the categories' names in the legend
 
 
 def _hours(delta: timedelta) -> float:
@@ -62,8 +64,19 @@ def render_chart(stats: Stats, labels: ChartLabels) -> bytes:
     days = stats.daily
     xs = list(range(len(days)))
     volumes = [d.tickets for d in days]
-    bars = top.bar(xs, volumes, color=BAR, width=0.7)
-    if len(days) <= 31:
+    by_day = dict(stats.daily_by_category)
+    keys = [k for k in stats.policy.categories.keys if any(k in c for c in by_day.values())]
+    bottoms = [0] * len(days)
+    bars = None
+    for index, key in enumerate(keys or [stats.policy.categories.default]):
+        heights = [by_day.get(d.day, {}).get(key, 0) for d in days] if keys else volumes
+        name = stats.policy.categories.get(key).name(labels.language) if keys else None
+        colour = PALETTE[index % len(PALETTE)]
+        bars = top.bar(xs, heights, bottom=bottoms, color=colour, width=0.7, label=name)
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    if len(keys) > 1:
+        top.legend(fontsize=12, loc="upper left")
+    if bars is not None and len(days) <= 31:
         top.bar_label(bars, labels=[str(v) if v else "" for v in volumes], fontsize=14)
     top.set_title(labels.volume_title, fontsize=20, loc="left")
     top.set_ylabel(labels.volume_axis, fontsize=16)

@@ -193,6 +193,7 @@ def chart_labels(lang: str, days: int | None = None) -> ChartLabels:
         deadline=_s(lang, "deadline"),
         urgent_deadline=_s(lang, "urgent_deadline"),
         no_data=_s(lang, "no_data"),
+        language=lang,
     )
 
 

@@ -48,3 +48,19 @@ async def test_overdue_by_category_with_the_legal_deadline_first(db: Database) -
     order = [text.index(word) for word in ("Online gambling", "Terrorism", "Pornography")]
     assert order == sorted(order)
     assert text.index("#2 ") < text.index("#3 ") < text.index("#4 ") < text.index("#1 ")
+
+
+async def test_the_chart_volume_is_counted_by_category(db: Database) -> None:
+    from bot.figures import load_stats
+
+    clock = FakeClock(T0)
+    svc = services(db, clock)
+    for n, tag in enumerate(("judol", "judol", "terorisme"), start=1):
+        await svc.report(dataclasses.replace(intake(f"t.me/chart_count/{n}", n), tags=(tag,)))
+    clock.advance(timedelta(days=1))
+    await svc.report(intake("t.me/chart_count/4", 4))
+    stats = await load_stats(db, svc.desk.policy, svc.desk.zone, clock.now(), 2)
+    assert [dict(counts) for _, counts in stats.daily_by_category] == [
+        {"gambling": 2, "terrorism": 1},
+        {"other": 1},
+    ]

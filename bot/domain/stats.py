@@ -204,6 +204,8 @@ class Stats:
     reopened: int
     daily: tuple[Day, ...]
     by_category: tuple[CategoryFigures, ...] = ()
+    # tickets created per local day and category (the chart's stacked volume), day order
+    daily_by_category: tuple[tuple[date, Mapping[str, int]], ...] = ()
 
     @property
     def closed(self) -> int:
@@ -347,6 +349,16 @@ def _daily(
     )
 
 
+def _daily_by_category(
+    histories: Sequence[History], since: datetime, now: datetime, zone: ZoneInfo
+) -> tuple[tuple[date, Mapping[str, int]], ...]:
+    counts: dict[date, dict[str, int]] = {}
+    for h in histories:
+        day = counts.setdefault(h.ticket.created_at.astimezone(zone).date(), {})
+        day[h.ticket.category] = day.get(h.ticket.category, 0) + 1
+    return tuple((d, counts.get(d, {})) for d in _days(since, now, zone))
+
+
 def _past(ticket: Ticket, window: timedelta, now: datetime) -> bool:
     """An open ticket already past `window` from its clock start (pauses move it)."""
     if ticket.is_closed:
@@ -442,5 +454,6 @@ def compute_stats(
         escalations=_escalations(histories),
         reopened=sum(1 for h in histories if any(isinstance(e.fact, Reopened) for e in h.events)),
         daily=_daily(histories, closes, since, now, zone),
+        daily_by_category=_daily_by_category(histories, since, now, zone),
         by_category=_by_category(tickets, closes, policy, now),
     )
