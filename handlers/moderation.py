@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from telegram import ReactionTypeEmoji, Update
+from telegram import CallbackQuery, ReactionTypeEmoji, Update
 
 from bot.domain.commands import parse_username, split_outcome
 from bot.domain.roster import Role
@@ -128,12 +128,21 @@ BUTTON = re.compile(
 )
 
 
-async def on_button(update: Update, context: Context) -> None:
-    """[Acknowledge] [Removed] [Reject] and [Acknowledge all] on cards."""
+def _press(update: Update, context: Context) -> tuple[CallbackQuery, re.Match[str]] | None:
+    """A button press whose data matched the handler's pattern, from a known user."""
     query = update.callback_query
     match = context.matches[0] if context.matches else None
     if query is None or query.from_user is None or match is None:
+        return None
+    return query, match
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """[Acknowledge] [Removed] [Reject] and [Acknowledge all] on cards."""
+    pressed = _press(update, context)
+    if pressed is None:
         return
+    query, match = pressed
     services = context.bot_data.services
     renderer = context.bot_data.renderer
     actor = query.from_user.id
@@ -167,10 +176,10 @@ async def on_category_button(update: Update, context: Context) -> None:
     """[Category] swaps the card's buttons for the category list; a category of the list
     sets it as `/category` does; [Back] puts the card's buttons back. Moderators only:
     anyone else gets the refusal toast and the buttons stay as they are."""
-    query = update.callback_query
-    match = context.matches[0] if context.matches else None
-    if query is None or query.from_user is None or match is None:
+    pressed = _press(update, context)
+    if pressed is None:
         return
+    query, match = pressed
     services = context.bot_data.services
     renderer = context.bot_data.renderer
     texts = renderer.texts
