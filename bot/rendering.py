@@ -209,15 +209,10 @@ class Renderer:
         who = self.texts.people(people, phone=True)
         return split_lines(lines, head=head, tail=[self.t("supervisors_tail", who=who)])
 
-    @_text.register
+    @_text.register(OverdueAlert)
+    @_text.register(NoOnCall)
     async def _(
-        self, n: OverdueAlert, conn: Connection, tickets: list[Ticket], now: datetime
-    ) -> list[str]:
-        return await self._supervisors(n, n.people, tickets, now)
-
-    @_text.register
-    async def _(
-        self, n: NoOnCall, conn: Connection, tickets: list[Ticket], now: datetime
+        self, n: OverdueAlert | NoOnCall, conn: Connection, tickets: list[Ticket], now: datetime
     ) -> list[str]:
         return await self._supervisors(n, n.people, tickets, now)
 
@@ -290,29 +285,17 @@ class Renderer:
         who = self.texts.people(n.people, phone=False)
         return [self.t("assigned_ping", ref=self.texts.ref(tickets[0]), who=who)]
 
-    async def _refs(self, n: Notice, tickets: list[Ticket]) -> list[str]:
+    @_text.register(DmNew)
+    @_text.register(DmReminder)
+    @_text.register(DmAssigned)
+    async def _(
+        self, n: Notice, conn: Connection, tickets: list[Ticket], now: datetime
+    ) -> list[str]:
+        """The direct messages: their text names the tickets."""
         refs = ", ".join(self.texts.ref(t) for t in tickets)
         if self.texts.catalogue.is_plural(n.KIND):
             return [self.t(n.KIND, tickets=refs, n=len(tickets))]
         return [self.t(n.KIND, tickets=refs)]
-
-    @_text.register
-    async def _(
-        self, n: DmNew, conn: Connection, tickets: list[Ticket], now: datetime
-    ) -> list[str]:
-        return await self._refs(n, tickets)
-
-    @_text.register
-    async def _(
-        self, n: DmReminder, conn: Connection, tickets: list[Ticket], now: datetime
-    ) -> list[str]:
-        return await self._refs(n, tickets)
-
-    @_text.register
-    async def _(
-        self, n: DmAssigned, conn: Connection, tickets: list[Ticket], now: datetime
-    ) -> list[str]:
-        return await self._refs(n, tickets)
 
     @_text.register
     async def _(
