@@ -198,9 +198,9 @@ async def test_stats_text_english(filled: Database) -> None:
         "Reopened: 0",
         "23/11: 2 · 1h 30m",
         "24/11: 1 · —",
-        "<b>By category</b> (closed within the agreed / the legal window):",
+        "<b>By category</b> (tickets; closed within the agreed / the legal window):",
         # #2 2h, #3 1h (urgent: agreed 1h), #4 open and past 4h but not 24h
-        "Other: 3 tickets · median 1h 30m · p90 2h · agreed 2/3 (67%) · legal 2/2 (100%)",
+        "Other (3): median 1h 30m · p90 2h · agreed 2/3 (67%) · legal 2/2 (100%)",
     ):
         assert part in text, part
     assert set(re.findall(r"</?[^>]*>", text)) == {"<b>", "</b>"}
@@ -226,7 +226,7 @@ async def test_stats_text_bahasa_indonesia(filled: Database) -> None:
         "Dibuka kembali: 0",
         "23/11: 2 · 1j 30m",
         "<b>Per kategori</b>",
-        "Lainnya: 3 tiket · median 1j 30m · p90 2j · kesepakatan 2/3 (67%) · hukum 2/2 (100%)",
+        "Lainnya (3): median 1j 30m · p90 2j · kesepakatan 2/3 (67%) · hukum 2/2 (100%)",
     ):
         assert part in text, part
     assert set(re.findall(r"</?[^>]*>", text)) == {"<b>", "</b>"}
@@ -238,16 +238,16 @@ async def test_stats_text_bahasa_indonesia(filled: Database) -> None:
         (
             "en",
             [
-                "Terrorism: 1 tickets · median 1h · p90 1h · agreed 1/1 (100%) · legal 1/1 (100%)",
-                "Other: 2 tickets · median 2h · p90 2h · agreed 1/2 (50%) · legal 1/1 (100%)",
+                "Terrorism (1): median 1h · p90 1h · agreed 1/1 (100%) · legal 1/1 (100%)",
+                "Other (2): median 2h · p90 2h · agreed 1/2 (50%) · legal 1/1 (100%)",
             ],
         ),
         (
             "id",
             [
-                "Terorisme: 1 tiket · median 1j · p90 1j · kesepakatan 1/1 (100%) "
+                "Terorisme (1): median 1j · p90 1j · kesepakatan 1/1 (100%) "
                 "· hukum 1/1 (100%)",
-                "Lainnya: 2 tiket · median 2j · p90 2j · kesepakatan 1/2 (50%) · hukum 1/1 (100%)",
+                "Lainnya (2): median 2j · p90 2j · kesepakatan 1/2 (50%) · hukum 1/1 (100%)",
             ],
         ),
     ],
