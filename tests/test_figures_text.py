@@ -245,8 +245,7 @@ async def test_stats_text_bahasa_indonesia(filled: Database) -> None:
         (
             "id",
             [
-                "Terorisme (1): median 1j · p90 1j · kesepakatan 1/1 (100%) "
-                "· hukum 1/1 (100%)",
+                "Terorisme (1): median 1j · p90 1j · kesepakatan 1/1 (100%) · hukum 1/1 (100%)",
                 "Lainnya (2): median 2j · p90 2j · kesepakatan 1/2 (50%) · hukum 1/1 (100%)",
             ],
         ),
