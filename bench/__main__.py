@@ -91,10 +91,12 @@ lowest and highest run.
    until the 2,000th ticket is committed; the ratio is webhook rate / polling rate.
 7. **Verify.** An export of 250,000 closed tickets with four events each (1,000,000
    events) and one anchor, written directly as `liaison-bot export` writes it (one ticket
-   per line; hashes from `bot.domain.proof`, generated once). Then `python -m bot verify
-   FILE --anchor SEQ:HASH` as a subprocess: wall time from spawn to exit (Python's start
-   included), events/s = events / that time, peak RSS = the child's own `ru_maxrss`
-   (`os.wait4`). It must print `OK`.
+   per line; hashes from `bot.domain.proof`, generated once; the events of each 8 tickets
+   interleave in seq, as tickets open at the same time do). Then `python -m bot verify
+   FILE --anchor SEQ:HASH` as a subprocess, once on every core (worker processes) and once
+   with `--jobs 1`: wall time from spawn to exit (Python's start included), events/s =
+   events / that time, peak RSS = the largest sum over the process and its workers,
+   sampled from /proc every 20 ms. It must print `OK`.
 
 The machine is shared: other work running at the same time shows in the load average above
 and makes the figures worse, never better.

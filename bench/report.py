@@ -166,7 +166,15 @@ FIGURES = [
         lambda v: v >= 100_000,
     ),
     Figure("verify_seconds", "7 verify", "verify wall time (process start to exit)", "s", 2),
-    Figure("verify_peak_rss_mb", "7 verify", "verify peak RSS (ru_maxrss)", "MiB", 1),
+    Figure("verify_peak_rss_mb", "7 verify", "verify peak RSS, workers included", "MiB", 1),
+    Figure(
+        "verify_one_core_events_per_s",
+        "7 verify",
+        "verify --jobs 1: events per second",
+        "/s",
+        0,
+    ),
+    Figure("verify_one_core_peak_rss_mb", "7 verify", "verify --jobs 1: peak RSS", "MiB", 1),
 ]
 
 

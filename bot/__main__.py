@@ -16,6 +16,7 @@ from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.roster import Roster, shifts_between
 from bot.roster_file import RosterError, load_roster
+from bot.verifier import add_arguments as add_verify_arguments
 
 log = logging.getLogger("liaison")
 
@@ -205,22 +206,9 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_verify(args: argparse.Namespace) -> int:
     """Check a JSON export offline: no token, no database (see SPEC "Proof")."""
-    from bot.domain.verify import ExportFormatError, parse_anchor, read_export, verify
+    from bot.verifier import run
 
-    try:
-        anchors = [parse_anchor(a) for a in args.anchor]
-        # read as checked: one ticket at a time where the file has one per line
-        with open(args.file, encoding="utf-8") as f:
-            if args.previous:
-                with open(args.previous, encoding="utf-8") as older:
-                    verdict = verify(read_export(f), read_export(older), anchors, fast=True)
-            else:
-                verdict = verify(read_export(f), None, anchors, fast=True)
-    except (OSError, ValueError) as exc:  # JSONDecodeError and ExportFormatError included
-        kind = "bad export" if isinstance(exc, ExportFormatError) else "cannot check"
-        return _fail(f"{kind}: {exc}")
-    print(verdict.summary())
-    return 0 if verdict.ok else 1
+    return run(args)
 
 
 def command_stats(args: argparse.Namespace) -> int:
@@ -346,11 +334,7 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.set_defaults(func=command_export)
     verify = sub.add_parser("verify", help="check a JSON export (offline)")
-    verify.add_argument("file", metavar="FILE")
-    verify.add_argument("--previous", metavar="OLDER", help="an older export of the same bot")
-    verify.add_argument(
-        "--anchor", metavar="SEQ:HASH", action="append", default=[], help="a chain head seen"
-    )
+    add_verify_arguments(verify)
     verify.set_defaults(func=command_verify)
     stats = sub.add_parser("stats", help="the /stats figures in the terminal")
     stats.add_argument("--days", type=int, default=7)

@@ -388,7 +388,7 @@ def run_verify(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=ROOT,
         env={"PATH": "/usr/bin:/bin"},  # no token, no database: nothing else needed
-        timeout=60,
+        timeout=120,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,28 +22,65 @@ RECEIPT_DIGITS = 8
 _MAX_INT = 2**53 - 1  # beyond this RFC 8785 (an IEEE double) would round
 
 
-def _check(value: Any) -> None:
-    if isinstance(value, float):
-        raise TypeError("no floating-point numbers in a hashed record")
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
-        raise ValueError(f"integer out of the exact range of RFC 8785: {value}")
-    if isinstance(value, Mapping):
+def check_value(value: Any) -> None:
+    """Raise TypeError or ValueError for what the canonical encoding refuses: floats,
+    integers beyond 2**53 - 1 (RFC 8785 writes IEEE doubles), keys that are not strings."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return
+    if kind is dict or isinstance(value, Mapping):
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise TypeError("object keys must be strings")
-            _check(item)
-    elif isinstance(value, list | tuple):
+            check_value(item)
+    elif kind is list or isinstance(value, list | tuple):
         for item in value:
-            _check(item)
+            check_value(item)
+    elif isinstance(value, float):
+        raise TypeError("no floating-point numbers in a hashed record")
+    elif isinstance(value, int) and abs(value) > _MAX_INT:
+        raise ValueError(f"integer out of the exact range of RFC 8785: {value}")
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(
+        f"{value!r} has no canonical JSON (not a string, whole number, true, false, null)"
+    )
+
+
+# Python's encoder with these options writes exactly RFC 8785 for this value domain: ASCII
+# keys (code point order is UTF-16 order), integers only, the same escapes. Built once;
+# CPython's C encoder is called directly (JSONEncoder.encode builds one per call).
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_refuse
+)
+
+
+def _c_encoder() -> Callable[[Any], str] | None:
+    """The C encoder of CPython with the same options, if this Python has one that writes
+    the same as `_encoder` (its arguments are not a public interface)."""
+    try:
+        from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+
+        chunks = c_make_encoder(
+            None, _refuse, encode_basestring, None, ":", ",", True, False, True
+        )
+        sample = {"b": [1, None, True], "a": 'é\n\x01"', "c": {"z": -2, "y": {}}}
+        if "".join(chunks(sample, 0)) != _encoder.encode(sample):
+            return None
+    except Exception:
+        return None
+    return lambda value: "".join(chunks(value, 0))
+
+
+encode: Callable[[Any], str] = _c_encoder() or _encoder.encode
+"""The canonical JSON of a value already checked (see `check_value`), as text."""
 
 
 def canonical(value: Any) -> bytes:
     """The canonical JSON of a value (see the module text), as UTF-8 bytes."""
-    _check(value)
-    # Python's encoder with these options writes exactly RFC 8785 for this value domain:
-    # ASCII keys (code point order is UTF-16 order), integers only, the same escapes
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.encode("utf-8")
+    check_value(value)
+    return encode(value).encode("utf-8")
 
 
 def sha256(value: Any) -> str:

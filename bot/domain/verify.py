@@ -5,22 +5,28 @@ hash of the event one `seq` before; `seq` runs 1, 2, 3 … with no gap; each tic
 status, acknowledged_at, closed_at, outcome, report_count and urgent must be what its
 events say. An older export must be a prefix of this one (the same `seq`, the same
 hash); an anchor copied from the chat (`SEQ:HASH`) must match the event with that seq.
+
+The work is in two steps so that a large file can be checked on every core: `scan` (or
+`scan_lines` for a stretch of a one-ticket-per-line file) hashes the events of some
+tickets and checks those tickets on their own, giving a `Part`: the problems found and
+each event's seq, ticket, `prev` and `hash` in compact arrays sorted by seq. `judge`
+joins the parts, in file order, into one chain and checks it as a whole.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO, cast
+from itertools import pairwise
+from operator import itemgetter
+from typing import Any, cast
 
-from bot.domain.proof import ZERO, event_hash
-
-# proof.canonical's encoding, built once (json.dumps with options builds one per call)
-_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+from bot.domain.proof import check_value, encode
 
 CHECKED_FIELDS = ("status", "acknowledged_at", "closed_at", "outcome", "report_count", "urgent")
 
@@ -61,98 +67,346 @@ class ExportFormatError(ValueError):
 def _same_instant(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
+    if a == b:
+        return True
     try:
         return datetime.fromisoformat(str(a)) == datetime.fromisoformat(str(b))
     except ValueError:
-        return bool(a == b)
+        return False
 
 
 def replay(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A ticket's checked fields as its events (in seq order) say them."""
-    state: dict[str, Any] = {
-        "status": "open",
-        "acknowledged_at": None,
-        "closed_at": None,
-        "outcome": None,
-        "report_count": 1,
-        "urgent": False,
-    }
+    status, acknowledged, closed, outcome, reports, urgent = "open", None, None, None, 1, False
     for e in events:
-        kind, at, data = e.get("kind"), e.get("at"), e.get("data") or {}
+        kind = e.get("kind")
+        if type(kind) is not str or kind in _SILENT:
+            continue
+        at, data = e.get("at"), e.get("data")
+        if type(data) is not dict:
+            data = {}
         if kind == "created":
-            state["urgent"] = bool(data.get("urgent", False))
-        elif kind == "duplicate":
-            report = data.get("report") or 0
-            state["report_count"] = report if report else state["report_count"] + 1
-        elif kind == "urgent":
-            state["urgent"] = True
+            urgent = bool(data.get("urgent", False))
         elif kind == "acknowledged":
-            if state["status"] == "open":
-                state["status"] = "acknowledged"
-            state["acknowledged_at"] = state["acknowledged_at"] or at
+            if status == "open":
+                status = "acknowledged"
+            acknowledged = acknowledged or at
+        elif kind == "removed" or kind == "rejected":
+            status = kind
+            outcome = data.get("outcome", "removed") if kind == "removed" else "rejected"
+            closed = at
+            acknowledged = acknowledged or at
+        elif kind == "duplicate":
+            reports = data.get("report") or reports + 1
+        elif kind == "urgent":
+            urgent = True
         elif kind == "clarification":
-            state["status"] = "clarification"
+            status = "clarification"
         elif kind == "clarified":
-            state["status"] = "acknowledged" if state["acknowledged_at"] else "open"
-        elif kind in ("removed", "rejected"):
-            state["status"] = kind
-            state["outcome"] = data.get("outcome", "removed") if kind == "removed" else "rejected"
-            state["closed_at"] = at
-            state["acknowledged_at"] = state["acknowledged_at"] or at
+            status = "acknowledged" if acknowledged else "open"
         elif kind == "reopened" and data.get("previous") is None:
-            state.update(status="open", closed_at=None, outcome=None, acknowledged_at=None)
-    return state
-
-
-def _hash_of(ticket: int | None, e: Mapping[str, Any]) -> str:
-    return event_hash(
-        ticket=ticket,
-        seq=e["seq"],
-        prev=e["prev"],
-        at=e["at"],
-        actor_id=e["actor_id"],
-        kind=e["kind"],
-        detail=e["detail"],
-        data=e["data"],
-    )
-
-
-def _fast_hash(ticket: int | None, e: Mapping[str, Any]) -> str:
-    """`_hash_of` for what `read_export` gave (no floats: see `_Fraction`), without
-    the domain check of every value: the same bytes, several times faster."""
-    obj = {
-        "actor_id": e["actor_id"],
-        "at": e["at"],
-        "data": e["data"],
-        "detail": e["detail"],
-        "kind": e["kind"],
-        "prev": e["prev"],
-        "seq": e["seq"],
-        "ticket": ticket,
+            status, closed, outcome, acknowledged = "open", None, None, None
+    return {
+        "status": status,
+        "acknowledged_at": acknowledged,
+        "closed_at": closed,
+        "outcome": outcome,
+        "report_count": reports,
+        "urgent": urgent,
     }
-    return hashlib.sha256(_encode(obj).encode("utf-8")).hexdigest()
+
+
+# kinds that change none of the checked fields
+_SILENT = frozenset(
+    {"note", "escalated", "assigned", "edited", "categorized", "anchored", "evidence_purged"}
+)
 
 
 def _where(ticket: int | None) -> str:
     return f"ticket #{ticket}" if ticket is not None else "no ticket"
 
 
-_ABSENT, _SOUND, _UNSOUND = 0, 1, 2
+_ABSENT, _SOUND, _UNSOUND = 0, 1, 2  # a seq's state in the chain
 _NO_HASH = b"\xff" * 32  # a `prev` or `hash` that is not 64 hex digits: equal to nothing
-_FAR = 100_000  # a seq this far beyond the others is kept aside, not in the arrays
+_NOT_HEX = _NO_HASH.hex()
+_LOWER_HEX = re.compile("[0-9a-f]*")
+_ZERO = bytes(32)  # `prev` of seq 1
+_FAR = 100_000  # slack for seqs beyond twice the events seen: kept aside, not in the arrays
+_CHUNK = 4096  # seqs compared at once
+# a number of 16 digits or more (maybe beyond 2**53) after what may precede a number: a
+# line with one (or a string that looks so) gets the full check of every value
+_NUMBERS = bytes.maketrans(b"123456789 :,[-", b"000000000#####")
+_LONG_NUMBER = b"#" + b"0" * 16
+_ABSENT_RUN = re.compile(rb"\x00+")
 
 
 def _raw(text: Any) -> bytes:
-    try:
-        raw = bytes.fromhex(text) if isinstance(text, str) and len(text) == 64 else _NO_HASH
-    except ValueError:
-        return _NO_HASH
-    return raw if text == raw.hex() else _NO_HASH  # upper case hex is not what was hashed
+    """A hash as bytes; `_NO_HASH` for anything but 64 lower-case hex digits."""
+    if type(text) is str and len(text) == 64 and text.islower():  # one letter at least
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            return _NO_HASH
+        return raw if len(raw) == 32 else _NO_HASH  # fromhex skips spaces
+    if type(text) is str and len(text) == 64 and text.isdigit() and text.isascii():
+        return bytes.fromhex(text)
+    return _NO_HASH
+
+
+def _hex(raw: bytes) -> str:
+    return raw.hex() if raw != _NO_HASH else "(not a hash)"
+
+
+@dataclass(slots=True)
+class Part:
+    """What a stretch of an export holds, checked on its own (see the module text). The
+    arrays are sorted by seq, one entry per seq (a seq met twice is reported and its later
+    event left out); `ticket` -1 is no ticket."""
+
+    seqs: array[int] = field(default_factory=lambda: array("q"))
+    tickets: array[int] = field(default_factory=lambda: array("q"))
+    prevs: bytearray = field(default_factory=bytearray)  # 32 bytes per event
+    hashes: bytearray = field(default_factory=bytearray)  # 32 bytes per event, as shown
+    states: bytearray = field(default_factory=bytearray)  # _SOUND or _UNSOUND
+    problems: list[str] = field(default_factory=list)
+    tickets_seen: int = 0
+    events: int = 0
+    partial: str | None = None
+    lines: int = 0  # lines of the file that start in this stretch
+    ended: bool = False  # the stretch holds the `]` that closes the list
+    error: tuple[int, str] | None = None  # (line within the stretch, why): not an export
+
+
+class _Scan:
+    """Builds a `Part` one ticket at a time."""
+
+    def __init__(self, hashes_only: bool = False) -> None:
+        self.part = Part()
+        self.hashes_only = hashes_only
+        # one entry per event, in file order, until `done` sorts them into the part
+        self.seqs: list[int] = []
+        self.tickets: list[int] = []
+        self.prevs: list[str] = []  # as shown (64 characters), made bytes all at once
+        self.hashes: list[bytes] = []
+        self.states = bytearray()
+
+    def ticket(self, t: Any, careful: bool) -> None:
+        """Hash and record one element of the export (a ticket, or the events of no ticket);
+        `careful`: check every value for what the canonical encoding refuses (else only
+        what the encoder cannot write). Raises ExportFormatError."""
+        if not isinstance(t, dict) or not isinstance(t.get("events"), list):
+            raise ExportFormatError("not a JSON export: a ticket without an events list")
+        part = self.part
+        part.partial = part.partial or t.get("export_since")
+        ticketless = "id" not in t  # the last element: events of no ticket (anchors)
+        tid = None if ticketless else t["id"]
+        if not ticketless and (type(tid) is not int):
+            raise ExportFormatError("not a JSON export: a ticket without a number")
+        part.tickets_seen += 0 if ticketless else 1
+        if self.hashes_only:
+            for e in t["events"]:
+                if isinstance(e, dict) and type(e.get("seq")) is int and e["seq"] >= 1:
+                    self._put(e["seq"], tid, _NO_HASH, _raw(e.get("hash")), True)
+            return
+        sound_ticket = self._events(tid, t["events"], careful)
+        if sound_ticket and not ticketless:
+            part.problems.extend(_ticket_problems(t))
+
+    def _events(self, tid: int | None, events: list[Any], careful: bool) -> bool:
+        part, sha256, sound_all = self.part, hashlib.sha256, True
+        seqs, tickets, states = self.seqs.append, self.tickets.append, self.states.append
+        prevs, hashes = self.prevs.append, self.hashes.append
+        listed = -1 if tid is None else tid
+        part.events += len(events)
+        for e in events:
+            if type(e) is not dict:
+                part.problems.append(f"{_where(tid)}: an event that is not an object")
+                sound_all = False
+                continue
+            seq = e.get("seq")
+            if type(seq) is not int or seq < 1:
+                part.problems.append(f"{_where(tid)}: an event without a valid seq ({seq!r})")
+                sound_all = False
+                continue
+            hashed = dict(e) if careful else e  # the event exactly as shown, without `hash`,
+            shown = hashed.pop("hash", None)  # plus `ticket`: the ticket it is listed under
+            if "ticket" in hashed and hashed["ticket"] != tid:  # the bot writes none
+                part.problems.append(
+                    f"seq {seq}, {_where(tid)}: the event names ticket {hashed['ticket']!r}"
+                )
+                sound_all = False
+            hashed["ticket"] = tid
+            prev = hashed.get("prev")
+            if type(prev) is not str or len(prev) != 64:
+                prev = _NOT_HEX
+            try:
+                if careful:
+                    check_value(hashed)
+                digest = sha256(encode(hashed).encode("utf-8"))
+            except (TypeError, ValueError) as exc:  # a fraction, 2**53, a lone surrogate …
+                part.problems.append(
+                    f"seq {seq}, {_where(tid)}: an event that cannot be hashed ({exc})"
+                )
+                sound, raw = False, _raw(shown)
+            else:
+                sound = digest.hexdigest() == shown
+                raw = digest.digest() if sound else _raw(shown)
+                if not sound:
+                    part.problems.append(
+                        f"seq {seq}, {_where(tid)}: the event's hash does not match its "
+                        f"content ({e.get('kind')} at {e.get('at')}: edited since it was "
+                        "recorded)"
+                    )
+            sound_all = sound_all and sound
+            seqs(seq)
+            tickets(listed)
+            prevs(prev)
+            hashes(raw)
+            states(_SOUND if sound else _UNSOUND)
+        return sound_all
+
+    def _put(self, seq: int, tid: int | None, prev: bytes, digest: bytes, sound: bool) -> None:
+        self.seqs.append(seq)
+        self.tickets.append(-1 if tid is None else tid)
+        self.prevs.append(prev.hex())
+        self.hashes.append(digest)
+        self.states.append(_SOUND if sound else _UNSOUND)
+
+    def done(self) -> Part:
+        """The part, its arrays sorted by seq, a seq met twice reported."""
+        part, seqs = self.part, self.seqs
+        kept: list[int] | None = None  # None: already in order, nothing left out
+        if not all(a < b for a, b in pairwise(seqs)):
+            order = sorted(range(len(seqs)), key=seqs.__getitem__)  # stable: file order kept
+            kept = []
+            for i in order:
+                if kept and seqs[kept[-1]] == seqs[i]:
+                    if not self.hashes_only:
+                        where = _where(None if self.tickets[i] == -1 else self.tickets[i])
+                        part.problems.append(f"seq {seqs[i]}, {where}: seq used twice")
+                    continue
+                kept.append(i)
+        pick = (lambda values: values) if kept is None else _picker(kept)
+        part.seqs = array("q", pick(seqs))
+        part.tickets = array("q", pick(self.tickets))
+        prevs = "".join(pick(self.prevs))
+        if _LOWER_HEX.fullmatch(prevs):  # the usual case: one conversion for all
+            part.prevs = bytearray.fromhex(prevs)
+        else:
+            part.prevs = bytearray(b"".join(_raw(p) for p in pick(self.prevs)))
+        part.hashes = bytearray(b"".join(pick(self.hashes)))
+        part.states = bytearray(pick(self.states))
+        return part
+
+
+def _picker(indices: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A function taking the items at `indices` of a sequence (in C, for many at once)."""
+    if len(indices) == 1:
+        return lambda values: [values[indices[0]]]
+    if not indices:
+        return lambda values: []
+    return cast(Callable[[Sequence[Any]], Sequence[Any]], itemgetter(*indices))
+
+
+def _tid(part: Part, i: int) -> int | None:
+    value = part.tickets[i]
+    return None if value == -1 else value
+
+
+def _ticket_problems(t: Mapping[str, Any]) -> list[str]:
+    events = t["events"]
+    seqs = [e["seq"] for e in events]
+    if any(a > b for a, b in pairwise(seqs)):
+        events = sorted(events, key=itemgetter("seq"))
+    said = replay(events)
+    out = []
+    for name in CHECKED_FIELDS:
+        shown, expected = t.get(name), said[name]
+        if shown == expected and type(shown) is type(expected):  # 1 is not True
+            continue
+        if name.endswith("_at") and _same_instant(shown, expected):
+            continue
+        last = events[-1]["seq"] if events else "-"
+        out.append(
+            f"seq {last}, ticket #{t.get('id')}: {name} is {shown!r} but its events say "
+            f"{expected!r}"
+        )
+    return out
+
+
+_BOM = "\ufeff"
+
+
+def scan(export: Any, hashes_only: bool = False) -> Part:
+    """The part of a whole parsed export (its tickets, or any iterable of them), every
+    value checked. Raises ExportFormatError."""
+    if not isinstance(export, Iterable) or isinstance(export, str | bytes | Mapping):
+        raise ExportFormatError("not a JSON export: expected a list of tickets")
+    builder = _Scan(hashes_only)
+    for t in export:
+        builder.ticket(t, careful=True)
+    builder.part.ended = True
+    return builder.done()
+
+
+class _Fraction:
+    """A fractional number as read: tickets have some (`paused_seconds`); in an event it
+    cannot be hashed (the encoder refuses it), which reports that event."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_decoder = json.JSONDecoder(parse_float=_Fraction)
+
+
+def parse(text: str | bytes) -> Any:
+    """JSON as `verify` reads it: fractional numbers kept apart (see `_Fraction`); bytes
+    are UTF-8. Raises ValueError."""
+    return _decoder.decode(
+        (text if isinstance(text, str) else text.decode("utf-8")).removeprefix(_BOM)
+    )
+
+
+def scan_lines(lines: Iterable[bytes], *, first: bool, hashes_only: bool = False) -> Part:
+    """The part of a stretch of a one-ticket-per-line export (`liaison-bot export`): each
+    line a ticket, a trailing comma allowed; `first`: the stretch starts the file, with
+    the `[` line. A line that is not a ticket ends the stretch with `error`."""
+    builder = _Scan(hashes_only)
+    part = builder.part
+    for number, line in enumerate(lines):
+        part.lines += 1
+        text = line.strip()
+        if first and number == 0:
+            text = text.removeprefix(b"\xef\xbb\xbf")  # a byte order mark, as editors write
+        if not text or (first and number == 0 and text == b"["):
+            continue
+        if text == b"]":
+            part.ended = True
+            break
+        try:
+            ticket = parse(text.removesuffix(b","))
+            # `_Fraction` stands for floats; an integer of 16 digits or more may be beyond
+            # what RFC 8785 writes exactly: only such lines get the full check
+            builder.ticket(ticket, careful=_LONG_NUMBER in text.translate(_NUMBERS))
+        except ValueError as exc:  # json's errors, ExportFormatError, invalid UTF-8
+            if isinstance(exc, ExportFormatError):
+                part.error = (number, str(exc).removeprefix("not a JSON export: "))
+            else:
+                part.error = (number, f"not a ticket ({exc})")
+            break
+    return builder.done()
 
 
 class _Chain:
-    """Each seq's ticket, `prev`, `hash` and soundness in compact arrays (about 80 bytes per
-    event instead of the parsed export): seq is the index."""
+    """Each seq's ticket, `prev`, `hash` and state in compact arrays (about 73 bytes per
+    event instead of the parsed export): seq is the index. A seq far beyond the events
+    seen (a hostile file) is kept aside in `far` instead of growing the arrays."""
 
     def __init__(self) -> None:
         self.state = bytearray(1)
@@ -160,32 +414,83 @@ class _Chain:
         self.prevs = bytearray(32)
         self.hashes = bytearray(32)
         self.far: dict[int, tuple[int | None, bytes, bytes, bool]] = {}
+        self.top = 0  # the highest seq in the arrays
+        self.events = 0
 
-    def put(self, seq: int, ticket: int | None, prev: bytes, digest: bytes, sound: bool) -> bool:
-        """Record one event; False when its seq was already taken."""
-        if seq < 1 or seq >= len(self.state) + _FAR:
-            if seq in self.far:
-                return False
-            self.far[seq] = (ticket, prev, digest, sound)
-            return True
-        if seq >= len(self.state):
-            grow = seq + 1 - len(self.state)
-            self.state.extend(bytes(grow))
-            self.tickets.extend([0] * grow)
-            self.prevs.extend(bytes(32 * grow))
-            self.hashes.extend(bytes(32 * grow))
+    def _grow(self, seq: int) -> None:
+        size = max(seq + 1, 2 * len(self.state))
+        grow = size - len(self.state)
+        self.state.extend(bytes(grow))
+        self.tickets.extend(array("q", bytes(8 * grow)))
+        self.prevs.extend(bytes(32 * grow))
+        self.hashes.extend(bytes(32 * grow))
+
+    def add(self, part: Part, problems: list[str]) -> None:
+        """Take a part's events; a seq already taken is reported."""
+        self.events += len(part.seqs)
+        limit = 2 * self.events + _FAR
+        seqs, n, i = part.seqs, len(part.seqs), 0
+        while i < n:
+            start = seqs[i]
+            if start >= limit:
+                for j in range(i, n):
+                    self._put_far(part, j, problems)
+                return
+            # the longest run seqs[i:j] of consecutive seqs (sorted, no repeats): galloping
+            step, j = 1, i + 1
+            while j + step <= n and seqs[j + step - 1] - start == j + step - 1 - i:
+                j += step
+                step *= 2
+            while step > 1:
+                step //= 2
+                if j + step <= n and seqs[j + step - 1] - start == j + step - 1 - i:
+                    j += step
+            end = min(start + j - i, limit)  # seqs [start, end) near, the rest next round
+            j = i + end - start
+            if end > len(self.state):
+                self._grow(end - 1)
+            if self.state.count(_ABSENT, start, end) == end - start:
+                self.state[start:end] = part.states[i:j]
+                self.tickets[start:end] = part.tickets[i:j]
+                self.prevs[32 * start : 32 * end] = part.prevs[32 * i : 32 * j]
+                self.hashes[32 * start : 32 * end] = part.hashes[32 * i : 32 * j]
+            else:
+                for k in range(i, j):
+                    self._put_near(part, k, problems)
+            self.top = max(self.top, end - 1)
+            i = j
+
+    def _put_near(self, part: Part, k: int, problems: list[str]) -> None:
+        seq = part.seqs[k]
         if self.state[seq] != _ABSENT:
-            return False
-        self.state[seq] = _SOUND if sound else _UNSOUND
-        self.tickets[seq] = -1 if ticket is None else ticket
-        self.prevs[32 * seq : 32 * seq + 32] = prev
-        self.hashes[32 * seq : 32 * seq + 32] = digest
-        return True
+            problems.append(f"seq {seq}, {_where(_tid(part, k))}: seq used twice")
+            return
+        self.state[seq] = part.states[k]
+        self.tickets[seq] = part.tickets[k]
+        self.prevs[32 * seq : 32 * seq + 32] = part.prevs[32 * k : 32 * k + 32]
+        self.hashes[32 * seq : 32 * seq + 32] = part.hashes[32 * k : 32 * k + 32]
 
-    def seqs(self) -> list[int]:
-        """Every seq recorded, in order."""
-        near = [s for s in range(1, len(self.state)) if self.state[s]]
-        return sorted([*near, *self.far])
+    def _put_far(self, part: Part, k: int, problems: list[str]) -> None:
+        seq = part.seqs[k]
+        if seq in self.far or self.has(seq):
+            problems.append(f"seq {seq}, {_where(_tid(part, k))}: seq used twice")
+            return
+        self.far[seq] = (
+            _tid(part, k),
+            bytes(part.prevs[32 * k : 32 * k + 32]),
+            bytes(part.hashes[32 * k : 32 * k + 32]),
+            part.states[k] == _SOUND,
+        )
+
+    def seqs_far(self) -> list[int]:
+        """The seqs kept aside, in order."""
+        return sorted(self.far)
+
+    def last(self) -> int | None:
+        """The highest seq recorded."""
+        if self.far:
+            return max(self.far)
+        return self.top or None
 
     def has(self, seq: int) -> bool:
         """Whether an event with this seq is in the export."""
@@ -216,106 +521,68 @@ class _Chain:
             return self.far[seq][2]
         return bytes(self.hashes[32 * seq : 32 * seq + 32])
 
-
-def _hex(raw: bytes) -> str:
-    return raw.hex() if raw != _NO_HASH else "(not a hash)"
-
-
-def _ticketless(t: Mapping[str, Any]) -> bool:
-    """The export's element of events that belong to no ticket (anchors): no `id`."""
-    return "id" not in t
-
-
-def _read(
-    export: Iterable[Any], problems: list[str], fast: bool
-) -> tuple[_Chain, int, int, str | None]:
-    if not isinstance(export, Iterable) or isinstance(export, str | bytes | Mapping):
-        raise ExportFormatError("not a JSON export: expected a list of tickets")
-    digest_of = _fast_hash if fast else _hash_of
-    chain = _Chain()
-    partial: str | None = None
-    tickets = count = 0
-    for t in export:
-        if not isinstance(t, dict) or not isinstance(t.get("events"), list):
-            raise ExportFormatError("not a JSON export: a ticket without an events list")
-        partial = partial or t.get("export_since")
-        ticketless = _ticketless(t)
-        tid = None if ticketless else t.get("id")
-        if not ticketless and not isinstance(tid, int):
-            raise ExportFormatError("not a JSON export: a ticket without a number")
-        tickets += 0 if ticketless else 1
-        sound_ticket = True
-        for e in t["events"]:
-            count += 1
-            try:
-                seq = int(e["seq"])
-                digest = digest_of(tid, e)
-            except (KeyError, TypeError, ValueError) as exc:
-                problems.append(f"{_where(tid)}: an event without a valid chain entry ({exc})")
-                sound_ticket = False
-                continue
-            shown = e.get("hash")
-            sound = digest == shown
-            if not sound:
-                problems.append(
-                    f"seq {seq}, {_where(tid)}: the event's hash does not match its content "
-                    f"({e.get('kind')} at {e.get('at')}: edited since it was recorded)"
-                )
-                sound_ticket = False
-            if not chain.put(seq, tid, _raw(e.get("prev")), _raw(shown), sound):
-                problems.append(f"seq {seq}, {_where(tid)}: seq used twice")
-        if sound_ticket and not ticketless:
-            problems.extend(_ticket_problems(t))
-    return chain, tickets, count, partial
-
-
-def _ticket_problems(t: Mapping[str, Any]) -> list[str]:
-    events = sorted(t["events"], key=lambda e: int(e["seq"]))
-    said = replay(events)
-    last = events[-1]["seq"] if events else "-"
-    out = []
-    for name in CHECKED_FIELDS:
-        shown = t.get(name)
-        expected = said[name]
-        same = _same_instant(shown, expected) if name.endswith("_at") else shown == expected
-        if not same:
-            out.append(
-                f"seq {last}, ticket #{t.get('id')}: {name} is {shown!r} but its events say "
-                f"{expected!r}"
-            )
-    return out
-
-
-def verify(
-    export: Any,
-    previous: Any | None = None,
-    anchors: Sequence[tuple[int, str]] = (),
-    *,
-    fast: bool = False,
-) -> Verdict:
-    """Check an export: the parsed JSON, or its tickets one at a time (an iterable, as
-    `read_export` gives them: memory then holds one ticket and the compact chain); see the
-    module text. `fast`: the tickets came from `json.loads` with floats refused."""
-    problems: list[str] = []
-    chain, tickets, count, partial = _read(export, problems, fast)
-    seqs = chain.seqs()
-    if seqs and not partial:
-        expected = 1
-        for seq in seqs:
+    def gaps(self) -> list[tuple[int, int]]:
+        """The missing spans [first, last] below the highest seq."""
+        found = _ABSENT_RUN.finditer(self.state, 1, self.top + 1)
+        out = [(m.start(), m.end() - 1) for m in found]
+        expected = self.top + 1
+        for seq in self.seqs_far():
             if seq > expected:
-                span = f"seq {expected}" if seq == expected + 1 else f"seq {expected}-{seq - 1}"
-                problems.append(f"{span}: missing (events removed)")
+                out.append((expected, seq - 1))
             expected = seq + 1
-    for seq in seqs:
-        if not chain.sound(seq) or (chain.has(seq - 1) and not chain.sound(seq - 1)):
-            continue  # already reported: its own hash does not match
-        where = _where(chain.ticket(seq))
-        if seq == 1 and chain.prev(seq) != bytes.fromhex(ZERO):
-            problems.append(f"seq 1, {where}: prev is not 64 zeros")
-        elif chain.has(seq - 1) and chain.prev(seq) != chain.hash(seq - 1):
-            problems.append(f"seq {seq}, {where}: prev is not the hash of seq {seq - 1}")
+        return out
+
+    def link_problems(self) -> list[str]:
+        """Each `prev` that is not the hash of the seq before (where both are sound)."""
+        out: list[str] = []
+        if self.has(1) and self.sound(1) and self.prev(1) != _ZERO:
+            out.append(f"seq 1, {_where(self.ticket(1))}: prev is not 64 zeros")
+        state, prevs, hashes = self.state, memoryview(self.prevs), memoryview(self.hashes)
+        for lo in range(2, self.top + 1, _CHUNK):
+            hi = min(lo + _CHUNK, self.top + 1)  # seqs [lo, hi) against [lo - 1, hi - 1)
+            whole = state.count(_SOUND, lo - 1, hi) == hi - lo + 1
+            if whole and prevs[32 * lo : 32 * hi] == hashes[32 * (lo - 1) : 32 * (hi - 1)]:
+                continue
+            out.extend(self._link(seq) for seq in range(lo, hi) if self._broken(seq))
+        out.extend(self._link(seq) for seq in self.seqs_far() if self._broken(seq))
+        return out
+
+    def _broken(self, seq: int) -> bool:
+        if seq == 1 or not self.has(seq) or not self.sound(seq) or not self.has(seq - 1):
+            return False
+        return self.sound(seq - 1) and self.prev(seq) != self.hash(seq - 1)
+
+    def _link(self, seq: int) -> str:
+        return f"seq {seq}, {_where(self.ticket(seq))}: prev is not the hash of seq {seq - 1}"
+
+
+def judge(
+    parts: Iterable[Part],
+    previous: Iterable[Part] | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
+) -> Verdict:
+    """Join the parts of an export (in file order) and check the chain; `previous`: the
+    parts (hashes only) of an older export, which must be a prefix of this one."""
+    problems: list[str] = []
+    chain = _Chain()
+    tickets = events = 0
+    partial: str | None = None
+    for part in parts:
+        problems.extend(part.problems)
+        chain.add(part, problems)
+        tickets += part.tickets_seen
+        events += part.events
+        partial = partial or part.partial
+    if not partial:
+        for first, last in chain.gaps():
+            span = f"seq {first}" if first == last else f"seq {first}-{last}"
+            problems.append(f"{span}: missing (events removed)")
+    problems.extend(chain.link_problems())
     if previous is not None:
-        problems.extend(_prefix_problems(chain, previous))
+        old = _Chain()
+        for part in previous:
+            old.add(part, [])
+        problems.extend(_prefix_problems(chain, old))
     for seq, digest in anchors:
         if not chain.has(seq):
             problems.append(f"seq {seq}: anchored event not in this export (history cut)")
@@ -324,21 +591,52 @@ def verify(
                 f"seq {seq}, {_where(chain.ticket(seq))}: hash {_hex(chain.hash(seq))} differs "
                 f"from the anchor {digest.lower()}"
             )
-    head = (seqs[-1], _hex(chain.hash(seqs[-1]))) if seqs else None
-    return Verdict(tuple(problems), tickets, count, head, partial)
+    top = chain.last()
+    head = (top, _hex(chain.hash(top))) if top is not None else None
+    # in chain order, whatever the cut of the file into parts (sorted() is stable)
+    return Verdict(tuple(sorted(problems, key=_seq_of)), tickets, events, head, partial)
 
 
-def _prefix_problems(chain: _Chain, previous: Any) -> list[str]:
-    if not isinstance(previous, Iterable) or isinstance(previous, str | bytes | Mapping):
-        return ["--previous: not a JSON export"]
-    old = _Chain()  # seq -> hash of the older export, as compact as this one's
-    for t in previous:
-        for e in t.get("events", []) if isinstance(t, dict) else []:
-            if isinstance(e, dict) and "seq" in e:
-                old.put(int(e["seq"]), None, _NO_HASH, _raw(e.get("hash")), True)
+def _seq_of(problem: str) -> int:
+    """The seq a problem line starts with (`seq N…`), 0 for none."""
+    digits = problem[4:].split(",", 1)[0].split(":", 1)[0].split("-", 1)[0].split(" ", 1)[0]
+    return int(digits) if problem.startswith("seq ") and digits.isdigit() else 0
+
+
+def verify(
+    export: Any, previous: Any | None = None, anchors: Sequence[tuple[int, str]] = ()
+) -> Verdict:
+    """Check a parsed export (its list of tickets, or any iterable of them); see the module
+    text. Raises ExportFormatError."""
+    older = None
+    if previous is not None:
+        try:
+            older = [scan(previous, hashes_only=True)]
+        except ExportFormatError:
+            return Verdict(("--previous: not a JSON export",), 0, 0, None)
+    return judge([scan(export)], older, anchors)
+
+
+def _prefix_problems(chain: _Chain, old: _Chain) -> list[str]:
+    changed: list[int] = []
+    gone: list[int] = []
+    top = min(chain.top, old.top)
+    new_hashes, old_hashes = memoryview(chain.hashes), memoryview(old.hashes)
+    for lo in range(1, old.top + 1, _CHUNK):
+        hi = min(lo + _CHUNK, old.top + 1)
+        if hi - 1 <= top:
+            both = (
+                chain.state.count(_ABSENT, lo, hi) == 0 and old.state.count(_ABSENT, lo, hi) == 0
+            )
+            if both and new_hashes[32 * lo : 32 * hi] == old_hashes[32 * lo : 32 * hi]:
+                continue
+        for seq in range(lo, hi):
+            if old.state[seq] != _ABSENT:
+                (changed if chain.has(seq) else gone).append(seq)
+    for seq in old.seqs_far():
+        (changed if chain.has(seq) else gone).append(seq)
+    changed = [s for s in changed if chain.hash(s) != old.hash(s)]
     out = []
-    seqs = old.seqs()
-    changed = [s for s in seqs if chain.has(s) and chain.hash(s) != old.hash(s)]
     if changed:
         first = changed[0]
         more = f" ({len(changed) - 1} later events differ too)" if len(changed) > 1 else ""
@@ -346,59 +644,10 @@ def _prefix_problems(chain: _Chain, previous: Any) -> list[str]:
             f"seq {first}, {_where(chain.ticket(first))}: hash differs from the previous export "
             f"(edited since){more}"
         )
-    gone = [s for s in seqs if not chain.has(s)]
     if gone:
         span = f"seq {gone[0]}" if len(gone) == 1 else f"seq {gone[0]}-{gone[-1]}"
         out.append(f"{span}: in the previous export but not in this one (removed or cut)")
     return out
-
-
-class _Fraction:
-    """A fractional number as read: tickets have some (`paused_seconds`); in an event it
-    cannot be hashed (no encoder writes it), which reports that event."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _no_float(text: str) -> Any:
-    return _Fraction(text)
-
-
-def read_export(f: TextIO) -> Iterable[Any]:
-    """The tickets of an export file: one per line as `liaison-bot export` writes them (read
-    line by line: memory holds one), else the whole file as one JSON document (`/export`
-    indents it). Fractional numbers are read as `_Fraction`: an event holding one does not
-    verify. Raises ValueError."""
-    first = f.readline()
-    second = f.readline() if first.strip() == "[" else ""
-    body = second.strip()
-    if not (body.startswith("{") and body.rstrip(",").endswith("}")):
-        f.seek(0)
-        return cast(Iterable[Any], json.load(f, parse_float=_no_float))
-    return _lines(f, second)
-
-
-def _lines(f: TextIO, second: str) -> Iterator[Any]:
-    number = 2
-    line = second
-    while line:
-        text = line.strip()
-        if text == "]":
-            return
-        if text:
-            try:
-                yield json.loads(text.removesuffix(","), parse_float=_no_float)
-            except ValueError as exc:
-                raise ExportFormatError(f"line {number}: not a ticket ({exc})") from None
-        line = f.readline()
-        number += 1
-    raise ExportFormatError("the list of tickets does not end (a cut file?)")
 
 
 def parse_anchor(text: str) -> tuple[int, str]:
