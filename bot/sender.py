@@ -352,6 +352,10 @@ class Sender:
             last = await self._send_one(chat_id, part, target, thread)
             self._count(chat_id, new_message=True)
             self.delivered += 1
+            if part.anchor is not None and mark and index == len(rendered) - 1:
+                # the anchor event and "sent" in one transaction: posted once, recorded once
+                await self._mark_sent(ids, last.message_id, (chat_id, part.anchor))
+                mark, part = False, dataclasses.replace(part, anchor=None)
             try:
                 await self._after_send(chat_id, last.message_id, part)
             except StorageError:  # it was delivered: never send it again for this
@@ -433,14 +437,26 @@ class Sender:
                 raise
         await self._mark_sent(ids, message_id)
 
-    async def _mark_sent(self, ids: list[int], message_id: int | None) -> None:
+    async def _mark_sent(
+        self,
+        ids: list[int],
+        message_id: int | None,
+        anchor: tuple[int, tuple[int, str]] | None = None,
+    ) -> None:
         """Record a delivery; Telegram has the message, so keep trying until storage takes it
-        (giving up would leave the row pending and send the message a second time)."""
+        (giving up would leave the row pending and send the message a second time).
+        `anchor`: the message (chat, chain head) showed the chain head: its event is
+        recorded in the same transaction."""
         delay = 0.5
         while True:
             try:
-                async with self.services.db.transaction() as conn:
-                    await outbox.mark_outbox_sent(conn, ids, self.services.clock.now(), message_id)
+                if anchor is not None and message_id is not None:
+                    chat_id, head = anchor
+                    await self.services.record_anchor(chat_id, message_id, head, ids)
+                else:
+                    async with self.services.db.transaction() as conn:
+                        now = self.services.clock.now()
+                        await outbox.mark_outbox_sent(conn, ids, now, message_id)
                 self._forget(ids)
                 return
             except StorageError as exc:

@@ -27,10 +27,12 @@ from bot.domain.proof import ZERO, canonical, evidence_hash, sha256
 from bot.domain.tickets import Outcome
 from bot.domain.verify import parse_anchor, replay, verify
 from bot.export import load_records, stream_records, write_json
+from bot.notices import AnchorNotice
 from bot.services import EvidenceIn, Intake, Services
+from storage import outbox
 from storage import repository as repo
 from storage.db import Database, StorageError
-from tests.e2e.harness import ANDI, CHAT, RINA
+from tests.e2e.harness import ANDI, CHAT, RINA, SUP_CHAT
 from tests.test_previous_release_fixture import load
 from tests.test_services import POLICY, T0, config
 
@@ -195,6 +197,36 @@ async def test_the_streamed_export_is_the_export(
     with out.open("w", encoding="utf-8") as f:
         assert await write_json(stream_records(db, POLICY, page=2), f) == 3
     assert json.loads(out.read_text("utf-8")) == await load_records(db, POLICY)
+
+
+async def test_an_anchor_and_its_delivery_are_one_transaction(
+    history: tuple[Database, Services, FakeClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash between recording the anchor and marking its message sent would post it a
+    second time: both are written together, or neither."""
+    db, svc, clock = history
+    async with db.transaction() as conn:
+        [row] = await outbox.add_outbox_many(conn, [(SUP_CHAT, AnchorNotice())], clock.now())
+        head = await repo.find_chain_head(conn)
+    real = outbox.mark_outbox_sent
+
+    async def fails(*args: Any) -> None:
+        raise StorageError("disk I/O error")
+
+    monkeypatch.setattr(outbox, "mark_outbox_sent", fails)
+    with pytest.raises(StorageError):
+        await svc.record_anchor(SUP_CHAT, 77, head, [row])
+    async with db.read() as conn:
+        assert row in [item.id for item in await outbox.list_pending_outbox(conn)]
+        assert await repo.find_chain_head(conn) == head  # no anchored event
+    monkeypatch.setattr(outbox, "mark_outbox_sent", real)
+    await svc.record_anchor(SUP_CHAT, 77, head, [row])
+    async with db.read() as conn:
+        assert row not in [item.id for item in await outbox.list_pending_outbox(conn)]
+        seq, _ = await repo.find_chain_head(conn)
+    assert seq == head[0] + 1
+    anchors = [e for e in events_of(await load_records(db, POLICY)) if e["kind"] == "anchored"]
+    assert [(a["data"]["message_id"], a["data"]["seq"]) for a in anchors][-1] == (77, head[0])
 
 
 # ---- tampering -----------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain.categories import missing_keys
 from bot.domain.events import Anchored, new_event
 from bot.domain.roster import Role
 from bot.domain.tickets import Ticket
 from bot.notices import AnchorNotice, Answer, ExportFile, Feedback, ReportFiles, StatsReply
 from bot.services.base import ServicesBase
+from storage import outbox
 from storage import repository as repo
 
 
@@ -47,13 +50,24 @@ class QueriesMixin(ServicesBase):
         self._on_outbox()
         return Feedback(Answer.QUEUED, changed=True, shown_in=chat_id)
 
-    async def record_anchor(self, chat_id: int, message_id: int, head: tuple[int, str]) -> None:
+    async def record_anchor(
+        self,
+        chat_id: int,
+        message_id: int,
+        head: tuple[int, str],
+        delivered: Sequence[int] = (),
+    ) -> None:
         """Message `message_id` showed the chain head `head`: the anchor joins the chain as
-        an event of no ticket (Telegram's date on the message timestamps it)."""
+        an event of no ticket (Telegram's date on the message timestamps it). `delivered`:
+        the outbox rows that message carried, marked sent in the same transaction (a crash
+        cannot leave the anchor recorded and its row pending, to be posted again)."""
         seq, digest = head
         fact = Anchored(seq=seq, hash=digest, chat_id=chat_id, message_id=message_id)
+        now = self.clock.now()
         async with self.db.transaction() as conn:
-            await repo.add_events(conn, [new_event(None, self.clock.now(), None, fact)])
+            await repo.add_events(conn, [new_event(None, now, None, fact)])
+            if delivered:
+                await outbox.mark_outbox_sent(conn, list(delivered), now, message_id)
 
     # ---- reading --------------------------------------------------------------------------
 
