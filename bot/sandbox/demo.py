@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import tempfile
 import textwrap
 from collections.abc import Callable
@@ -70,6 +71,9 @@ start = {start}
 shift = "8h"
 order = ["andi_mod", "budi_mod"]
 """
+
+
+ANCHOR = re.compile(r"--anchor (\d+):([0-9a-f]{64})")  # as the chain head message says it
 
 
 def demo_roster(clock: Clock) -> Roster:
@@ -237,6 +241,10 @@ class Demo:
         self.say(SARI, "/stats")
         await self.idle()
 
+        section("5. The chain head in the chat: Telegram's date on it timestamps the history")
+        self.say(SARI, "/anchor", chat=SUP_CHAT)
+        await self.idle()
+
 
 async def _keep_flushing(out: Transcript) -> None:
     """Print the bot's calls as they happen, so timestamps are true."""
@@ -250,21 +258,58 @@ def section(title: str) -> None:
     print(f"──── {title} " + "─" * max(0, 70 - len(title)))
 
 
-def show_proof(records: list[dict[str, Any]]) -> None:
-    """Verify the export as the other side would (offline), then once more after an edit."""
-    from bot.domain.verify import verify
+def _anchor_in(sandbox: Sandbox) -> tuple[int, str] | None:
+    """The last chain head the bot posted in the supervisor chat (`--anchor N:HASH`)."""
+    found = None
+    for message in sandbox.messages(SUP_CHAT):
+        match = ANCHOR.search(_plain(message.text))
+        if match:
+            found = (int(match[1]), match[2])
+    return found
 
-    section("Proof: liaison-bot verify export.json (offline: the file alone)")
-    print("  " + verify(json.loads(json.dumps(records))).summary())
+
+def _rechained(records: list[dict[str, Any]]) -> None:
+    """What a forger who knows the encoding does after an edit: every hash recomputed."""
+    from bot.domain.proof import ZERO, event_hash
+
+    owner = {id(e): r.get("id") for r in records for e in r["events"]}
+    prev = ZERO
+    for e in sorted((e for r in records for e in r["events"]), key=lambda e: e["seq"]):
+        fields = {k: e[k] for k in ("seq", "at", "actor_id", "kind", "detail", "data")}
+        e["prev"] = prev
+        e["hash"] = prev = event_hash(ticket=owner[id(e)], prev=prev, **fields)
+
+
+def show_proof(
+    records: list[dict[str, Any]], folder: Path, anchor: tuple[int, str] | None
+) -> None:
+    """Verify the export file as the other side would (offline, the file alone, with the
+    anchor from the chat), then after an edit, then after an edit hidden by re-hashing."""
+    from bot.verifier import verify_file
+
+    def check(name: str, content: list[dict[str, Any]]) -> None:
+        path = folder / name
+        with path.open("w", encoding="utf-8") as f:  # as `liaison-bot export` writes it
+            f.write("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in content))
+            f.write("\n]\n")
+        verdict = verify_file(path, anchors=[anchor] if anchor else [])
+        for line in verdict.summary().splitlines():
+            print("  " + line)
+        print(f"  (exit {0 if verdict.ok else 1})")
+
+    flag = f" --anchor {anchor[0]}:{anchor[1][:12]}…" if anchor else ""
+    section(f"Proof: liaison-bot verify export.json{flag} (offline: the file alone)")
+    check("export.json", records)
     edited = json.loads(json.dumps(records))
     closing = next(e for e in edited[0]["events"] if e["kind"] == "removed")
     before = closing["detail"]
     closing["detail"] = "removed: nothing to see"
     print(f"\n  Someone edits #1's closing event in the file: {before!r} -> {closing['detail']!r}")
-    verdict = verify(edited)
-    for line in verdict.summary().splitlines():
-        print("  " + line)
-    print(f"  (exit {0 if verdict.ok else 1})")
+    check("edited.json", edited)
+    if anchor:
+        _rechained(edited)
+        print("\n  … and recomputes every hash after it, so the file agrees with itself:")
+        check("rehashed.json", edited)
 
 
 async def run_demo(language: str = "en") -> int:
@@ -315,11 +360,14 @@ async def run_demo(language: str = "en") -> int:
             records = await load_records(app.bot_data.services.db, settings.policy)
             for r in records:
                 kinds = ",".join(e["kind"] for e in r["events"])
+                if "id" not in r:
+                    print(f"  (events of no ticket) events={kinds}")
+                    continue
                 print(
                     f"  #{r['id']} {r['status']:<12} {r['outcome'] or '-':<10} "
                     f"reports={r['report_count']} urgent={r['urgent']} events={kinds}"
                 )
-            show_proof(records)
+            show_proof(records, Path(tmp), _anchor_in(sandbox))
         finally:
             for running in (printer, task):
                 running.cancel()

@@ -39,8 +39,10 @@ async def test_the_demo_plays_through_and_shows_what_spec_promises(
         "📦 Order 1: 13 new tickets",  # a CSV order: one update, one summary
         "No Telegram link on line/cell: 1, 14",
         "📥 13 new tickets",  # its cards grouped
-        "OK: 17 tickets, 30 events, head seq 30",  # the export verifies offline
+        "⚓ Chain head: seq 30",  # /anchor posts the chain head
+        "OK: 17 tickets, 31 events, head seq 31",  # the export verifies offline, anchored
         "the event's hash does not match its content",  # and an edit is caught
+        "seq 30, ticket #17: hash ",  # an edit hidden by re-hashing: caught by the anchor
         "(exit 1)",
         "Demo finished.",
     ):
