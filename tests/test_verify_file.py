@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+import bot.domain.verify as verify_module
 import bot.verifier as verifier
 from bot.domain.proof import ZERO, event_hash
 from bot.domain.verify import ExportFormatError, judge, scan
@@ -223,6 +224,7 @@ def first_ticket(records: list[dict[str, Any]]) -> dict[str, Any]:
         (lambda t: t["events"].append("not an event"), "an event that is not an object"),
         (lambda t: t["events"][0].update(seq="1"), "an event without a valid seq ('1')"),
         (lambda t: t["events"][0].update(seq=0), "an event without a valid seq (0)"),
+        (lambda t: t["events"][0].update(seq=10**30), f"an event without a valid seq ({10**30})"),
         (lambda t: t["events"][0].update(kind=["created"]), "hash does not match"),
         (lambda t: t["events"][0].update(detail="\ud800"), "cannot be hashed"),
         (lambda t: rehash(t, 1, prev="AB" * 32), "ticket #1: prev is not the hash"),
@@ -270,6 +272,8 @@ def test_a_seq_far_beyond_the_others_is_kept_aside(
             "bad export: line 3: a ticket without an events list",
         ),
         (b'[\n{"id": "1", "events": []}\n]\n', "bad export: line 2: a ticket without a number"),
+        (b'[\n{"id": 1%s, "events": []}\n]\n' % (b"0" * 30), "line 2: a ticket without a number"),
+        (b'[\n{"id": 0, "events": []}\n]\n', "bad export: line 2: a ticket without a number"),
         (b'[\n{"id": 1, "events": [], "x": "\xff"}\n]\n', "bad export: line 2: not a ticket"),
         (b"PK\x03\x04" + bytes(range(256)) * 4, "not a JSON export"),
         (b'{"id": 1}', "bad export: not a JSON export: expected a list of tickets"),
@@ -337,3 +341,51 @@ def test_the_other_side_needs_only_python_and_the_source(
     assert ok.returncode == 0 and ok.stdout.startswith("OK: 400 tickets"), ok.stderr
     assert alone("bad.json").stdout == run_verify(str(bad)).stdout
     assert alone("bad.json").returncode == 1
+
+
+def test_a_partial_export_is_checked_for_what_it_holds(
+    records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """`liaison-bot export --since`: the tickets created since a day, a stretch of the chain
+    that starts far from seq 1 (held in the arrays from its first seq, not kept aside)."""
+    since = records[200]["events"][0]["at"][:10]
+    partial = [{**r, "export_since": since} for r in records if "id" in r and r["id"] > 200]
+    path = write(partial, tmp_path / "partial.json")
+    verdict = verify_file(path, jobs=1)
+    assert verdict.ok, verdict.problems
+    assert verdict.partial == since and verdict.tickets == 200
+    part = scan(json.loads(path.read_text("utf-8")))
+    chain = verify_module._Chain()
+    chain.add(part, [])
+    assert chain.far == {} and chain.base == partial[0]["events"][0]["seq"] - 1
+    partial[50]["events"][1]["at"] = "2026-11-01T00:00:00+00:00"  # back-dated
+    [problem] = verify_file(write(partial, tmp_path / "edited.json"), jobs=1).problems
+    assert problem.startswith(f"seq {partial[50]['events'][1]['seq']}, ticket #251: the event's")
+
+
+def test_forged_but_consistent_data_is_judged_not_crashed_on(
+    records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A forger who re-hashes can put any value in an event's data: the ticket check
+    compares, it does not trip (a count that is text, an outcome that is a list)."""
+    forged = copy.deepcopy(records)
+    ticket = forged[0]
+    ticket["events"].insert(1, copy.deepcopy(ticket["events"][0]))
+    ticket["events"][1].update(kind="duplicate", data={"report": "many"})
+    ticket["events"][2]["kind"] = "duplicate"
+    ticket["events"][-1]["data"] = {"outcome": ["removed"]}
+    _rechain(forged)
+    problems = verify_file(write(forged, tmp_path / "forged.json"), jobs=1).problems
+    assert any("report_count is 1 but its events say 3" in p for p in problems), problems
+    assert any("outcome is 'removed' but its events say ['removed']" in p for p in problems)
+
+
+def _rechain(records: list[dict[str, Any]]) -> None:
+    """Seqs renumbered and every hash recomputed, as a forger who knows the encoding would."""
+    owner = {id(e): r.get("id") for r in records for e in r["events"]}
+    events = sorted((e for r in records for e in r["events"]), key=lambda e: (e["seq"], id(e) % 7))
+    prev = ZERO
+    for seq, e in enumerate(events, 1):
+        e.update(seq=seq, prev=prev)
+        fields = {k: e[k] for k in ("seq", "prev", "at", "actor_id", "kind", "detail", "data")}
+        e["hash"] = prev = event_hash(ticket=owner[id(e)], **fields)

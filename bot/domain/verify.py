@@ -97,7 +97,8 @@ def replay(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             closed = at
             acknowledged = acknowledged or at
         elif kind == "duplicate":
-            reports = data.get("report") or reports + 1
+            report = data.get("report")  # the count it made (older rows: none)
+            reports = report if type(report) is int and report > 0 else reports + 1
         elif kind == "urgent":
             urgent = True
         elif kind == "clarification":
@@ -129,6 +130,8 @@ def _where(ticket: int | None) -> str:
 _ABSENT, _SOUND, _UNSOUND = 0, 1, 2  # a seq's state in the chain
 _NO_HASH = b"\xff" * 32  # a `prev` or `hash` that is not 64 hex digits: equal to nothing
 _NOT_HEX = _NO_HASH.hex()
+_NO_TICKET = -(2**63)  # in the tickets array: an event of no ticket
+_MAX_INT = 2**53 - 1  # the largest seq or ticket number RFC 8785 writes exactly
 _LOWER_HEX = re.compile("[0-9a-f]*")
 _ZERO = bytes(32)  # `prev` of seq 1
 _FAR = 100_000  # slack for seqs beyond twice the events seen: kept aside, not in the arrays
@@ -137,7 +140,7 @@ _CHUNK = 4096  # seqs compared at once
 # line with one (or a string that looks so) gets the full check of every value
 _NUMBERS = bytes.maketrans(b"123456789 :,[-", b"000000000#####")
 _LONG_NUMBER = b"#" + b"0" * 16
-_ABSENT_RUN = re.compile(rb"\x00+")
+_PRESENT_RUN = re.compile(rb"[^\x00]+")
 
 
 def _raw(text: Any) -> bytes:
@@ -161,7 +164,7 @@ def _hex(raw: bytes) -> str:
 class Part:
     """What a stretch of an export holds, checked on its own (see the module text). The
     arrays are sorted by seq, one entry per seq (a seq met twice is reported and its later
-    event left out); `ticket` -1 is no ticket."""
+    event left out); `ticket` _NO_TICKET is no ticket."""
 
     seqs: array[int] = field(default_factory=lambda: array("q"))
     tickets: array[int] = field(default_factory=lambda: array("q"))
@@ -200,13 +203,14 @@ class _Scan:
         part.partial = part.partial or t.get("export_since")
         ticketless = "id" not in t  # the last element: events of no ticket (anchors)
         tid = None if ticketless else t["id"]
-        if not ticketless and (type(tid) is not int):
+        if not ticketless and (type(tid) is not int or not 0 < tid <= _MAX_INT):
             raise ExportFormatError("not a JSON export: a ticket without a number")
         part.tickets_seen += 0 if ticketless else 1
         if self.hashes_only:
             for e in t["events"]:
-                if isinstance(e, dict) and type(e.get("seq")) is int and e["seq"] >= 1:
-                    self._put(e["seq"], tid, _NO_HASH, _raw(e.get("hash")), True)
+                seq = e.get("seq") if isinstance(e, dict) else None
+                if type(seq) is int and 0 < seq <= _MAX_INT:
+                    self._put(seq, tid, _NO_HASH, _raw(e.get("hash")), True)
             return
         sound_ticket = self._events(tid, t["events"], careful)
         if sound_ticket and not ticketless:
@@ -216,7 +220,7 @@ class _Scan:
         part, sha256, sound_all = self.part, hashlib.sha256, True
         seqs, tickets, states = self.seqs.append, self.tickets.append, self.states.append
         prevs, hashes = self.prevs.append, self.hashes.append
-        listed = -1 if tid is None else tid
+        listed = _NO_TICKET if tid is None else tid
         part.events += len(events)
         for e in events:
             if type(e) is not dict:
@@ -224,7 +228,7 @@ class _Scan:
                 sound_all = False
                 continue
             seq = e.get("seq")
-            if type(seq) is not int or seq < 1:
+            if type(seq) is not int or not 0 < seq <= _MAX_INT:
                 part.problems.append(f"{_where(tid)}: an event without a valid seq ({seq!r})")
                 sound_all = False
                 continue
@@ -267,7 +271,7 @@ class _Scan:
 
     def _put(self, seq: int, tid: int | None, prev: bytes, digest: bytes, sound: bool) -> None:
         self.seqs.append(seq)
-        self.tickets.append(-1 if tid is None else tid)
+        self.tickets.append(_NO_TICKET if tid is None else tid)
         self.prevs.append(prev.hex())
         self.hashes.append(digest)
         self.states.append(_SOUND if sound else _UNSOUND)
@@ -282,7 +286,8 @@ class _Scan:
             for i in order:
                 if kept and seqs[kept[-1]] == seqs[i]:
                     if not self.hashes_only:
-                        where = _where(None if self.tickets[i] == -1 else self.tickets[i])
+                        number = self.tickets[i]
+                        where = _where(None if number == _NO_TICKET else number)
                         part.problems.append(f"seq {seqs[i]}, {where}: seq used twice")
                     continue
                 kept.append(i)
@@ -310,7 +315,7 @@ def _picker(indices: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
 
 def _tid(part: Part, i: int) -> int | None:
     value = part.tickets[i]
-    return None if value == -1 else value
+    return None if value == _NO_TICKET else value
 
 
 def _ticket_problems(t: Mapping[str, Any]) -> list[str]:
@@ -405,20 +410,23 @@ def scan_lines(lines: Iterable[bytes], *, first: bool, hashes_only: bool = False
 
 class _Chain:
     """Each seq's ticket, `prev`, `hash` and state in compact arrays (about 73 bytes per
-    event instead of the parsed export): seq is the index. A seq far beyond the events
-    seen (a hostile file) is kept aside in `far` instead of growing the arrays."""
+    event instead of the parsed export), at index seq - `base`: `base` is 0 for a whole
+    export, just below the first seq of a partial one (`--since`). A seq outside the
+    arrays' reach (below `base`, or far beyond the events seen: a hostile file) is kept
+    aside in `far` instead of growing them."""
 
     def __init__(self) -> None:
+        self.base: int | None = None  # set by the first part
         self.state = bytearray(1)
         self.tickets = array("q", [0])
         self.prevs = bytearray(32)
         self.hashes = bytearray(32)
         self.far: dict[int, tuple[int | None, bytes, bytes, bool]] = {}
-        self.top = 0  # the highest seq in the arrays
+        self.top = 0  # the highest seq in the arrays (base: none)
         self.events = 0
 
-    def _grow(self, seq: int) -> None:
-        size = max(seq + 1, 2 * len(self.state))
+    def _grow(self, size: int) -> None:
+        size = max(size, 2 * len(self.state))
         grow = size - len(self.state)
         self.state.extend(bytes(grow))
         self.tickets.extend(array("q", bytes(8 * grow)))
@@ -427,15 +435,20 @@ class _Chain:
 
     def add(self, part: Part, problems: list[str]) -> None:
         """Take a part's events; a seq already taken is reported."""
-        self.events += len(part.seqs)
-        limit = 2 * self.events + _FAR
         seqs, n, i = part.seqs, len(part.seqs), 0
+        if self.base is None:
+            if not n:
+                return
+            self.base = self.top = max(0, seqs[0] - 1)
+        base = self.base
+        self.events += n
+        limit = base + 2 * self.events + _FAR
         while i < n:
             start = seqs[i]
-            if start >= limit:
-                for j in range(i, n):
-                    self._put_far(part, j, problems)
-                return
+            if start <= base or start >= limit:
+                self._put_far(part, i, problems)
+                i += 1
+                continue
             # the longest run seqs[i:j] of consecutive seqs (sorted, no repeats): galloping
             step, j = 1, i + 1
             while j + step <= n and seqs[j + step - 1] - start == j + step - 1 - i:
@@ -445,15 +458,17 @@ class _Chain:
                 step //= 2
                 if j + step <= n and seqs[j + step - 1] - start == j + step - 1 - i:
                     j += step
-            end = min(start + j - i, limit)  # seqs [start, end) near, the rest next round
+            end = min(start + j - i, limit)  # seqs [start, end) go in, the rest next round
             j = i + end - start
-            if end > len(self.state):
-                self._grow(end - 1)
-            if self.state.count(_ABSENT, start, end) == end - start:
-                self.state[start:end] = part.states[i:j]
-                self.tickets[start:end] = part.tickets[i:j]
-                self.prevs[32 * start : 32 * end] = part.prevs[32 * i : 32 * j]
-                self.hashes[32 * start : 32 * end] = part.hashes[32 * i : 32 * j]
+            lo, hi = start - base, end - base  # their indexes
+            if hi > len(self.state):
+                self._grow(hi)
+            aside = any(start <= seq < end for seq in self.far) if self.far else False
+            if not aside and self.state.count(_ABSENT, lo, hi) == hi - lo:
+                self.state[lo:hi] = part.states[i:j]
+                self.tickets[lo:hi] = part.tickets[i:j]
+                self.prevs[32 * lo : 32 * hi] = part.prevs[32 * i : 32 * j]
+                self.hashes[32 * lo : 32 * hi] = part.hashes[32 * i : 32 * j]
             else:
                 for k in range(i, j):
                     self._put_near(part, k, problems)
@@ -462,17 +477,18 @@ class _Chain:
 
     def _put_near(self, part: Part, k: int, problems: list[str]) -> None:
         seq = part.seqs[k]
-        if self.state[seq] != _ABSENT:
+        at = seq - (self.base or 0)
+        if self.state[at] != _ABSENT or seq in self.far:
             problems.append(f"seq {seq}, {_where(_tid(part, k))}: seq used twice")
             return
-        self.state[seq] = part.states[k]
-        self.tickets[seq] = part.tickets[k]
-        self.prevs[32 * seq : 32 * seq + 32] = part.prevs[32 * k : 32 * k + 32]
-        self.hashes[32 * seq : 32 * seq + 32] = part.hashes[32 * k : 32 * k + 32]
+        self.state[at] = part.states[k]
+        self.tickets[at] = part.tickets[k]
+        self.prevs[32 * at : 32 * at + 32] = part.prevs[32 * k : 32 * k + 32]
+        self.hashes[32 * at : 32 * at + 32] = part.hashes[32 * k : 32 * k + 32]
 
     def _put_far(self, part: Part, k: int, problems: list[str]) -> None:
         seq = part.seqs[k]
-        if seq in self.far or self.has(seq):
+        if self.has(seq):
             problems.append(f"seq {seq}, {_where(_tid(part, k))}: seq used twice")
             return
         self.far[seq] = (
@@ -482,54 +498,68 @@ class _Chain:
             part.states[k] == _SOUND,
         )
 
+    def _index(self, seq: int) -> int | None:
+        """Where a seq is in the arrays (None: not there)."""
+        at = seq - (self.base or 0)
+        return at if 0 < at < len(self.state) and self.state[at] != _ABSENT else None
+
     def seqs_far(self) -> list[int]:
         """The seqs kept aside, in order."""
         return sorted(self.far)
 
     def last(self) -> int | None:
         """The highest seq recorded."""
-        if self.far:
-            return max(self.far)
-        return self.top or None
+        near = self.top if self.top != (self.base or 0) else None
+        highest = max(self.far, default=None)
+        if near is None or (highest is not None and highest > near):
+            return highest
+        return near
 
     def has(self, seq: int) -> bool:
         """Whether an event with this seq is in the export."""
-        return seq in self.far or (0 < seq < len(self.state) and self.state[seq] != _ABSENT)
+        return seq in self.far or self._index(seq) is not None
 
     def sound(self, seq: int) -> bool:
-        """Its hash matches its content."""
+        """Its hash matches its content (it is in the export)."""
         if seq in self.far:
             return self.far[seq][3]
-        return self.state[seq] == _SOUND
+        return self.state[seq - (self.base or 0)] == _SOUND
 
     def ticket(self, seq: int) -> int | None:
-        """The ticket it is listed under."""
+        """The ticket it is listed under (it is in the export)."""
         if seq in self.far:
             return self.far[seq][0]
-        value = self.tickets[seq]
-        return None if value == -1 else value
+        value = self.tickets[seq - (self.base or 0)]
+        return None if value == _NO_TICKET else value
 
     def prev(self, seq: int) -> bytes:
-        """Its `prev`."""
+        """Its `prev` (it is in the export)."""
         if seq in self.far:
             return self.far[seq][1]
-        return bytes(self.prevs[32 * seq : 32 * seq + 32])
+        at = 32 * (seq - (self.base or 0))
+        return bytes(self.prevs[at : at + 32])
 
     def hash(self, seq: int) -> bytes:
-        """Its `hash`."""
+        """Its `hash` (it is in the export)."""
         if seq in self.far:
             return self.far[seq][2]
-        return bytes(self.hashes[32 * seq : 32 * seq + 32])
+        at = 32 * (seq - (self.base or 0))
+        return bytes(self.hashes[at : at + 32])
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The runs [first, last] of seqs present, in order."""
+        base = self.base or 0
+        found = _PRESENT_RUN.finditer(self.state, 1, self.top - base + 1)
+        near = [(m.start() + base, m.end() - 1 + base) for m in found]
+        return sorted([*near, *((s, s) for s in self.far)])
 
     def gaps(self) -> list[tuple[int, int]]:
-        """The missing spans [first, last] below the highest seq."""
-        found = _ABSENT_RUN.finditer(self.state, 1, self.top + 1)
-        out = [(m.start(), m.end() - 1) for m in found]
-        expected = self.top + 1
-        for seq in self.seqs_far():
-            if seq > expected:
-                out.append((expected, seq - 1))
-            expected = seq + 1
+        """The missing spans [first, last] from seq 1 to the highest seq."""
+        out, expected = [], 1
+        for first, last in self.spans():
+            if first > expected:
+                out.append((expected, first - 1))
+            expected = max(expected, last + 1)
         return out
 
     def link_problems(self) -> list[str]:
@@ -537,15 +567,17 @@ class _Chain:
         out: list[str] = []
         if self.has(1) and self.sound(1) and self.prev(1) != _ZERO:
             out.append(f"seq 1, {_where(self.ticket(1))}: prev is not 64 zeros")
+        base = self.base or 0
         state, prevs, hashes = self.state, memoryview(self.prevs), memoryview(self.hashes)
-        for lo in range(2, self.top + 1, _CHUNK):
-            hi = min(lo + _CHUNK, self.top + 1)  # seqs [lo, hi) against [lo - 1, hi - 1)
+        for lo in range(2, self.top - base + 1, _CHUNK):  # indexes [lo, hi) against one less
+            hi = min(lo + _CHUNK, self.top - base + 1)
             whole = state.count(_SOUND, lo - 1, hi) == hi - lo + 1
             if whole and prevs[32 * lo : 32 * hi] == hashes[32 * (lo - 1) : 32 * (hi - 1)]:
                 continue
-            out.extend(self._link(seq) for seq in range(lo, hi) if self._broken(seq))
+            seqs = range(lo + base, hi + base)
+            out.extend(self._link(seq) for seq in seqs if self._broken(seq))
         out.extend(self._link(seq) for seq in self.seqs_far() if self._broken(seq))
-        return out
+        return sorted(out, key=_seq_of)
 
     def _broken(self, seq: int) -> bool:
         if seq == 1 or not self.has(seq) or not self.sound(seq) or not self.has(seq - 1):
@@ -620,22 +652,21 @@ def verify(
 def _prefix_problems(chain: _Chain, old: _Chain) -> list[str]:
     changed: list[int] = []
     gone: list[int] = []
-    top = min(chain.top, old.top)
+    same_base = chain.base == old.base
     new_hashes, old_hashes = memoryview(chain.hashes), memoryview(old.hashes)
-    for lo in range(1, old.top + 1, _CHUNK):
-        hi = min(lo + _CHUNK, old.top + 1)
-        if hi - 1 <= top:
-            both = (
-                chain.state.count(_ABSENT, lo, hi) == 0 and old.state.count(_ABSENT, lo, hi) == 0
-            )
-            if both and new_hashes[32 * lo : 32 * hi] == old_hashes[32 * lo : 32 * hi]:
-                continue
-        for seq in range(lo, hi):
-            if old.state[seq] != _ABSENT:
-                (changed if chain.has(seq) else gone).append(seq)
-    for seq in old.seqs_far():
-        (changed if chain.has(seq) else gone).append(seq)
-    changed = [s for s in changed if chain.hash(s) != old.hash(s)]
+    for first, last in old.spans():
+        for lo in range(first, last + 1, _CHUNK):
+            hi = min(lo + _CHUNK, last + 1)  # seqs [lo, hi), all in the older export
+            a, b = lo - (chain.base or 0), hi - (chain.base or 0)
+            if same_base and a > 0 and b <= min(len(chain.state), len(old.state)):
+                present = chain.state.count(_ABSENT, a, b) == old.state.count(_ABSENT, a, b) == 0
+                if present and new_hashes[32 * a : 32 * b] == old_hashes[32 * a : 32 * b]:
+                    continue
+            for seq in range(lo, hi):
+                if not chain.has(seq):
+                    gone.append(seq)
+                elif chain.hash(seq) != old.hash(seq):
+                    changed.append(seq)
     out = []
     if changed:
         first = changed[0]

@@ -268,7 +268,7 @@ def _anchor_in(sandbox: Sandbox) -> tuple[int, str] | None:
     return found
 
 
-def _rechained(records: list[dict[str, Any]]) -> None:
+def rechain(records: list[dict[str, Any]]) -> None:
     """What a forger who knows the encoding does after an edit: every hash recomputed."""
     from bot.domain.proof import ZERO, event_hash
 
@@ -307,7 +307,7 @@ def show_proof(
     print(f"\n  Someone edits #1's closing event in the file: {before!r} -> {closing['detail']!r}")
     check("edited.json", edited)
     if anchor:
-        _rechained(edited)
+        rechain(edited)
         print("\n  … and recomputes every hash after it, so the file agrees with itself:")
         check("rehashed.json", edited)
 

@@ -8,9 +8,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-from bot.domain.proof import ZERO, event_hash
+from bot.sandbox.demo import rechain
 from tests.e2e.harness import ANDI, RINA, SARI, SUP_CHAT, running_bot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,16 +25,6 @@ def verify(*args: str) -> subprocess.CompletedProcess[str]:
         env={"PATH": "/usr/bin:/bin"},  # no token, no database
         timeout=60,
     )
-
-
-def rechain(records: list[dict[str, Any]]) -> None:
-    """A forger with the encoding: every hash recomputed after an edit."""
-    owner = {id(e): r.get("id") for r in records for e in r["events"]}
-    prev = ZERO
-    for e in sorted((e for r in records for e in r["events"]), key=lambda e: e["seq"]):
-        e["prev"] = prev
-        fields = {k: e[k] for k in ("seq", "prev", "at", "actor_id", "kind", "detail", "data")}
-        e["hash"] = prev = event_hash(ticket=owner[id(e)], **fields)
 
 
 async def test_an_anchor_from_the_chat_checks_an_export(tmp_path: Path) -> None:
