@@ -12,15 +12,12 @@ is read whole in this process. What is reported does not depend on the number of
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.domain.verify import (
     ExportFormatError,
@@ -32,6 +29,9 @@ from bot.domain.verify import (
     scan,
     scan_lines,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 STRETCH = 16 * 2**20  # bytes of a file checked by one worker task
 ALONE_BELOW = 4 * 2**20  # a smaller file is checked in this process: workers cost more
@@ -125,11 +125,19 @@ def _in_order(parts: Iterable[Part], which: str) -> Iterator[Part]:
         raise ExportFormatError(f"{which}the list of tickets does not end (a cut file?)")
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _pool(workers: int) -> Executor:
+    """Worker processes (imported here: `liaison-bot run` does not need them at start)."""
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork starts a worker in milliseconds; with other threads running it is not safe
+    context: multiprocessing.context.BaseContext
     if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def verify_file(
@@ -143,12 +151,10 @@ def verify_file(
     an export) or CannotCheck."""
     workers = jobs or cores()
     big = path.stat().st_size + (previous.stat().st_size if previous else 0) >= ALONE_BELOW
+    from concurrent.futures.process import BrokenProcessPool
+
     with ExitStack() as stack:
-        pool = None
-        if workers > 1 and big:
-            pool = stack.enter_context(
-                ProcessPoolExecutor(max_workers=workers, mp_context=_context())
-            )
+        pool = stack.enter_context(_pool(workers)) if workers > 1 and big else None
         try:
             older = None
             if previous is not None:

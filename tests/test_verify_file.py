@@ -118,13 +118,13 @@ def records() -> list[dict[str, Any]]:
 @contextmanager
 def stretches_of(size: int) -> Iterator[None]:
     """Every file cut into stretches of `size` bytes, checked by a pool of threads."""
-    saved = verifier.STRETCH, verifier.ALONE_BELOW, verifier.ProcessPoolExecutor
+    saved = verifier.STRETCH, verifier.ALONE_BELOW, verifier._pool
     verifier.STRETCH, verifier.ALONE_BELOW = size, 0
-    verifier.ProcessPoolExecutor = lambda max_workers, mp_context: ThreadPoolExecutor(max_workers)  # type: ignore[assignment,misc]
+    verifier._pool = ThreadPoolExecutor  # type: ignore[assignment]
     try:
         yield
     finally:
-        verifier.STRETCH, verifier.ALONE_BELOW, verifier.ProcessPoolExecutor = saved
+        verifier.STRETCH, verifier.ALONE_BELOW, verifier._pool = saved
 
 
 def tampered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
