@@ -50,3 +50,23 @@ async def test_a_file_lacking_a_category_in_use_is_named(db: Database) -> None:
         "gambling",
         "terrorism",
     ]
+
+
+async def test_the_categories_in_use_take_one_index_step_each(db: Database) -> None:
+    """Read at every start: the same as a DISTINCT over every ticket, without the scan."""
+    s = Services(db, FakeClock(T0), config())
+    for n, tags in enumerate((("judol",), ("terorisme",), (), ("judi",), ("hoaks",)), 1):
+        await s.report(tagged(f"t.me/kasino/{n}", 10 + n, *tags))
+    async with db.read() as conn:
+        found = await repo.list_categories_in_use(conn)
+        rows = await conn.execute_fetchall(
+            "SELECT DISTINCT category FROM tickets ORDER BY category"
+        )
+        plan = " ".join(
+            str(r[3])
+            for r in await conn.execute_fetchall(
+                "EXPLAIN QUERY PLAN SELECT MIN(category) FROM tickets WHERE category > 'a'"
+            )
+        )
+    assert found == [r[0] for r in rows] == ["gambling", "other", "public_order", "terrorism"]
+    assert "ix_tickets_category" in plan and "SCAN tickets" not in plan.replace("INDEX", "")
