@@ -413,12 +413,16 @@ async def test_the_previous_release_gets_its_chain_at_upgrade(tmp_path: Path) ->
 # ---- the command line --------------------------------------------------------------------
 
 
-def run_verify(*args: str) -> subprocess.CompletedProcess[str]:
+def run_verify(
+    *args: str, command: tuple[str, ...] = ("-m", "bot", "verify"), cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot verify ARGS` (or another `command` of this interpreter) as a user runs
+    it: no token, no database, no LIAISON_* variable."""
     return subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "bot", "verify", *args],
+        [sys.executable, *command, *args],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         env={"PATH": "/usr/bin:/bin"},  # no token, no database: nothing else needed
         timeout=120,
     )

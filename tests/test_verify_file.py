@@ -13,7 +13,6 @@ import json
 import random
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -328,14 +327,7 @@ def test_the_other_side_needs_only_python_and_the_source(
     head = events_of(records)[-1]
 
     def alone(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-S", "-m", "bot.verifier", *args],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env={"PATH": "/usr/bin:/bin"},
-            timeout=120,
-        )
+        return run_verify(*args, command=("-S", "-m", "bot.verifier"), cwd=tmp_path)
 
     ok = alone("export.json", "--anchor", f"{head['seq']}:{head['hash']}")
     assert ok.returncode == 0 and ok.stdout.startswith("OK: 400 tickets"), ok.stderr

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import subprocess
-import sys
 from pathlib import Path
 
-from bot.sandbox.demo import rechain
+from bot.sandbox.demo import ANCHOR, rechain
 from tests.e2e.harness import ANDI, RINA, SARI, SUP_CHAT, running_bot
-
-ROOT = Path(__file__).resolve().parents[2]
-ANCHOR = re.compile(r"--anchor (\d+):([0-9a-f]{64})")
-
-
-def verify(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own command line, fixed arguments
-        [sys.executable, "-m", "bot", "verify", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin"},  # no token, no database
-        timeout=60,
-    )
+from tests.test_proof import run_verify
 
 
 async def test_an_anchor_from_the_chat_checks_an_export(tmp_path: Path) -> None:
@@ -59,7 +43,7 @@ async def test_an_anchor_from_the_chat_checks_an_export(tmp_path: Path) -> None:
     }
     good = tmp_path / "export.json"
     good.write_text(json.dumps(records), "utf-8")
-    result = await asyncio.to_thread(verify, str(good), "--anchor", f"{seq}:{digest}")
+    result = await asyncio.to_thread(run_verify, str(good), "--anchor", f"{seq}:{digest}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK: 2 tickets, ")
     # the history rewritten and re-hashed: consistent in itself, not with the chat
@@ -68,9 +52,9 @@ async def test_an_anchor_from_the_chat_checks_an_export(tmp_path: Path) -> None:
     rechain(records)
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(records), "utf-8")
-    alone = await asyncio.to_thread(verify, str(forged))
+    alone = await asyncio.to_thread(run_verify, str(forged))
     assert alone.returncode == 0, alone.stdout
-    against = await asyncio.to_thread(verify, str(forged), "--anchor", f"{seq}:{digest}")
+    against = await asyncio.to_thread(run_verify, str(forged), "--anchor", f"{seq}:{digest}")
     assert against.returncode == 1
     assert f"seq {seq}, ticket #" in against.stdout
     assert f"differs from the anchor {digest}" in against.stdout
