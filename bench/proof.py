@@ -70,9 +70,10 @@ def write_export(path: Path, tickets: int = TICKETS) -> tuple[int, str]:
         for first in range(1, tickets + 1, OPEN):
             group = range(first, min(first + OPEN, tickets + 1))
             events: dict[int, list[dict[str, Any]]] = {n: [] for n in group}
+            steps = {n: _steps(n) for n in group}
             for step in range(4):  # each step of every open ticket, then the next step
                 for n in group:
-                    actor, kind, kw = _steps(n)[step]
+                    actor, kind, kw = steps[n][step]
                     at = T0 + timedelta(seconds=15 * (chain[0] + 1))
                     events[n].append(_event(chain, n, at, actor, kind, **kw))
             for n in group:

@@ -289,19 +289,27 @@ async def add_bot_message(
     )
 
 
+def _within(column: str, since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
+    """The SQL condition and its arguments for `column` in [since, until) (an open end is
+    no condition; both open: `1=1`)."""
+    parts, args = ["1=1"], []
+    if since is not None:
+        parts.append(f"{column} >= ?")
+        args.append(to_db(since))
+    if until is not None:
+        parts.append(f"{column} < ?")
+        args.append(to_db(until))
+    return " AND ".join(parts), args
+
+
 async def list_tickets_between(
     conn: Connection, since: datetime | None, until: datetime | None = None
 ) -> list[Ticket]:
     """Tickets created in [since, until), oldest first."""
-    sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE 1=1"
-    args: list[Any] = []
-    if since is not None:
-        sql += " AND created_at >= ?"
-        args.append(to_db(since))
-    if until is not None:
-        sql += " AND created_at < ?"
-        args.append(to_db(until))
-    rows = await _all_long(conn, sql + " ORDER BY id", args)
+    where, args = _within("created_at", since, until)
+    rows = await _all_long(
+        conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY id", args
+    )
     return [_ticket(r) for r in rows]
 
 
@@ -445,6 +453,23 @@ async def find_chain_head(conn: Connection) -> tuple[int, str]:
     return await conn.chain_head()
 
 
+_EXPORTED = "at, actor_id, kind, detail, data, seq, prev, hash"  # columns of `_exported`
+
+
+def _exported(r: Sequence[Any]) -> dict[str, Any]:
+    """An event as the export writes it (and as it was hashed): the stored fields."""
+    return {
+        "at": instant(r[0]),
+        "actor_id": r[1],
+        "kind": r[2],
+        "detail": r[3],
+        "data": json.loads(r[4]),
+        "seq": r[5],
+        "prev": r[6],
+        "hash": r[7],
+    }
+
+
 async def list_export_events(
     conn: Connection, ticket_ids: Sequence[int]
 ) -> dict[int, list[dict[str, Any]]]:
@@ -456,23 +481,12 @@ async def list_export_events(
         marks = ",".join("?" * len(chunk))
         rows = await _all_long(
             conn,
-            "SELECT ticket_id, at, actor_id, kind, detail, data, seq, prev, hash FROM events "
+            f"SELECT ticket_id, {_EXPORTED} FROM events "
             f"WHERE ticket_id IN ({marks}) ORDER BY ticket_id, at, id",
             chunk,
         )
         for r in rows:
-            result[r[0]].append(
-                {
-                    "at": instant(r[1]),
-                    "actor_id": r[2],
-                    "kind": r[3],
-                    "detail": r[4],
-                    "data": json.loads(r[5]),
-                    "seq": r[6],
-                    "prev": r[7],
-                    "hash": r[8],
-                }
-            )
+            result[r[0]].append(_exported(r[1:]))
     return result
 
 
@@ -481,29 +495,9 @@ async def list_ticketless_events(
 ) -> list[dict[str, Any]]:
     """The events of no ticket (anchors) recorded in [since, until), as the export writes
     them, in seq order."""
-    sql = "SELECT at, actor_id, kind, detail, data, seq, prev, hash FROM events WHERE "
-    sql += "ticket_id IS NULL"
-    args: list[Any] = []
-    if since is not None:
-        sql += " AND at >= ?"
-        args.append(to_db(since))
-    if until is not None:
-        sql += " AND at < ?"
-        args.append(to_db(until))
-    rows = await _all_long(conn, sql + " ORDER BY seq", args)
-    return [
-        {
-            "at": instant(r[0]),
-            "actor_id": r[1],
-            "kind": r[2],
-            "detail": r[3],
-            "data": json.loads(r[4]),
-            "seq": r[5],
-            "prev": r[6],
-            "hash": r[7],
-        }
-        for r in rows
-    ]
+    where, args = _within("at", since, until)
+    sql = f"SELECT {_EXPORTED} FROM events WHERE ticket_id IS NULL AND {where} ORDER BY seq"
+    return [_exported(r) for r in await _all_long(conn, sql, args)]
 
 
 async def list_tickets_page(
@@ -703,15 +697,8 @@ async def count_reports_between(
     conn: Connection, since: datetime | None, until: datetime | None = None
 ) -> int:
     """Reports (duplicates included) received in [since, until)."""
-    sql = "SELECT COUNT(*) FROM reports WHERE 1=1"
-    args: list[Any] = []
-    if since is not None:
-        sql += " AND at >= ?"
-        args.append(to_db(since))
-    if until is not None:
-        sql += " AND at < ?"
-        args.append(to_db(until))
-    rows = await _all_long(conn, sql, args)
+    where, args = _within("at", since, until)
+    rows = await _all_long(conn, f"SELECT COUNT(*) FROM reports WHERE {where}", args)
     return int(rows[0][0])
 
 

@@ -25,6 +25,7 @@ import bot.domain.verify as verify_module
 import bot.verifier as verifier
 from bot.domain.proof import ZERO, event_hash
 from bot.domain.verify import ExportFormatError, judge, scan
+from bot.sandbox.demo import rechain
 from bot.verifier import verify_file
 from tests.test_proof import ROOT, run_verify
 
@@ -366,18 +367,10 @@ def test_forged_but_consistent_data_is_judged_not_crashed_on(
     ticket["events"][1].update(kind="duplicate", data={"report": "many"})
     ticket["events"][2]["kind"] = "duplicate"
     ticket["events"][-1]["data"] = {"outcome": ["removed"]}
-    _rechain(forged)
+    ordered = sorted((e for r in forged for e in r["events"]), key=lambda e: (e["seq"], id(e) % 7))
+    for seq, event in enumerate(ordered, 1):  # the inserted copy gets a seq of its own
+        event["seq"] = seq
+    rechain(forged)
     problems = verify_file(write(forged, tmp_path / "forged.json"), jobs=1).problems
     assert any("report_count is 1 but its events say 3" in p for p in problems), problems
     assert any("outcome is 'removed' but its events say ['removed']" in p for p in problems)
-
-
-def _rechain(records: list[dict[str, Any]]) -> None:
-    """Seqs renumbered and every hash recomputed, as a forger who knows the encoding would."""
-    owner = {id(e): r.get("id") for r in records for e in r["events"]}
-    events = sorted((e for r in records for e in r["events"]), key=lambda e: (e["seq"], id(e) % 7))
-    prev = ZERO
-    for seq, e in enumerate(events, 1):
-        e.update(seq=seq, prev=prev)
-        fields = {k: e[k] for k in ("seq", "prev", "at", "actor_id", "kind", "detail", "data")}
-        e["hash"] = prev = event_hash(ticket=owner[id(e)], **fields)
