@@ -127,6 +127,19 @@ def _where(ticket: int | None) -> str:
     return f"ticket #{ticket}" if ticket is not None else "no ticket"
 
 
+Problem = tuple[int, str]  # the seq it is about (0: none), the line verify prints
+
+
+def _at(seq: int, ticket: int | None, what: str) -> Problem:
+    """A problem with one event."""
+    return seq, f"seq {seq}, {_where(ticket)}: {what}"
+
+
+def _span(first: int, last: int, what: str) -> Problem:
+    """A problem with the seqs first to last."""
+    return first, f"seq {first}{'' if first == last else f'-{last}'}: {what}"
+
+
 _ABSENT, _SOUND, _UNSOUND = 0, 1, 2  # a seq's state in the chain
 _NO_HASH = b"\xff" * 32  # a `prev` or `hash` that is not 64 hex digits: equal to nothing
 _NOT_HEX = _NO_HASH.hex()
@@ -171,7 +184,7 @@ class Part:
     prevs: bytearray = field(default_factory=bytearray)  # 32 bytes per event
     hashes: bytearray = field(default_factory=bytearray)  # 32 bytes per event, as shown
     states: bytearray = field(default_factory=bytearray)  # _SOUND or _UNSOUND
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     tickets_seen: int = 0
     events: int = 0
     partial: str | None = None
@@ -224,20 +237,18 @@ class _Scan:
         part.events += len(events)
         for e in events:
             if type(e) is not dict:
-                part.problems.append(f"{_where(tid)}: an event that is not an object")
+                part.problems.append((0, f"{_where(tid)}: an event that is not an object"))
                 sound_all = False
                 continue
             seq = e.get("seq")
             if type(seq) is not int or not 0 < seq <= _MAX_INT:
-                part.problems.append(f"{_where(tid)}: an event without a valid seq ({seq!r})")
+                part.problems.append((0, f"{_where(tid)}: an event without a valid seq ({seq!r})"))
                 sound_all = False
                 continue
             hashed = dict(e) if careful else e  # the event exactly as shown, without `hash`,
             shown = hashed.pop("hash", None)  # plus `ticket`: the ticket it is listed under
             if "ticket" in hashed and hashed["ticket"] != tid:  # the bot writes none
-                part.problems.append(
-                    f"seq {seq}, {_where(tid)}: the event names ticket {hashed['ticket']!r}"
-                )
+                part.problems.append(_at(seq, tid, f"the event names ticket {hashed['ticket']!r}"))
                 sound_all = False
             hashed["ticket"] = tid
             prev = hashed.get("prev")
@@ -248,18 +259,15 @@ class _Scan:
                     check_value(hashed)
                 digest = sha256(encode(hashed).encode("utf-8"))
             except (TypeError, ValueError) as exc:  # a fraction, 2**53, a lone surrogate …
-                part.problems.append(
-                    f"seq {seq}, {_where(tid)}: an event that cannot be hashed ({exc})"
-                )
+                part.problems.append(_at(seq, tid, f"an event that cannot be hashed ({exc})"))
                 sound, raw = False, _raw(shown)
             else:
                 sound = digest.hexdigest() == shown
                 raw = digest.digest() if sound else _raw(shown)
                 if not sound:
+                    edited = f"{e.get('kind')} at {e.get('at')}: edited since it was recorded"
                     part.problems.append(
-                        f"seq {seq}, {_where(tid)}: the event's hash does not match its "
-                        f"content ({e.get('kind')} at {e.get('at')}: edited since it was "
-                        "recorded)"
+                        _at(seq, tid, f"the event's hash does not match its content ({edited})")
                     )
             sound_all = sound_all and sound
             seqs(seq)
@@ -287,8 +295,8 @@ class _Scan:
                 if kept and seqs[kept[-1]] == seqs[i]:
                     if not self.hashes_only:
                         number = self.tickets[i]
-                        where = _where(None if number == _NO_TICKET else number)
-                        part.problems.append(f"seq {seqs[i]}, {where}: seq used twice")
+                        listed = None if number == _NO_TICKET else number
+                        part.problems.append(_at(seqs[i], listed, "seq used twice"))
                     continue
                 kept.append(i)
         pick = (lambda values: values) if kept is None else _picker(kept)
@@ -318,7 +326,7 @@ def _tid(part: Part, i: int) -> int | None:
     return None if value == _NO_TICKET else value
 
 
-def _ticket_problems(t: Mapping[str, Any]) -> list[str]:
+def _ticket_problems(t: Mapping[str, Any]) -> list[Problem]:
     events = t["events"]
     seqs = [e["seq"] for e in events]
     if any(a > b for a, b in pairwise(seqs)):
@@ -331,11 +339,11 @@ def _ticket_problems(t: Mapping[str, Any]) -> list[str]:
             continue
         if name.endswith("_at") and _same_instant(shown, expected):
             continue
-        last = events[-1]["seq"] if events else "-"
-        out.append(
-            f"seq {last}, ticket #{t.get('id')}: {name} is {shown!r} but its events say "
-            f"{expected!r}"
-        )
+        said_so = f"{name} is {shown!r} but its events say {expected!r}"
+        if events:  # at the ticket's last event
+            out.append(_at(events[-1]["seq"], t.get("id"), said_so))
+        else:
+            out.append((0, f"{_where(t.get('id'))}: {said_so}"))
     return out
 
 
@@ -433,7 +441,7 @@ class _Chain:
         self.prevs.extend(bytes(32 * grow))
         self.hashes.extend(bytes(32 * grow))
 
-    def add(self, part: Part, problems: list[str]) -> None:
+    def add(self, part: Part, problems: list[Problem]) -> None:
         """Take a part's events; a seq already taken is reported."""
         seqs, n, i = part.seqs, len(part.seqs), 0
         if self.base is None:
@@ -475,21 +483,21 @@ class _Chain:
             self.top = max(self.top, end - 1)
             i = j
 
-    def _put_near(self, part: Part, k: int, problems: list[str]) -> None:
+    def _put_near(self, part: Part, k: int, problems: list[Problem]) -> None:
         seq = part.seqs[k]
         at = seq - (self.base or 0)
         if self.state[at] != _ABSENT or seq in self.far:
-            problems.append(f"seq {seq}, {_where(_tid(part, k))}: seq used twice")
+            problems.append(_at(seq, _tid(part, k), "seq used twice"))
             return
         self.state[at] = part.states[k]
         self.tickets[at] = part.tickets[k]
         self.prevs[32 * at : 32 * at + 32] = part.prevs[32 * k : 32 * k + 32]
         self.hashes[32 * at : 32 * at + 32] = part.hashes[32 * k : 32 * k + 32]
 
-    def _put_far(self, part: Part, k: int, problems: list[str]) -> None:
+    def _put_far(self, part: Part, k: int, problems: list[Problem]) -> None:
         seq = part.seqs[k]
         if self.has(seq):
-            problems.append(f"seq {seq}, {_where(_tid(part, k))}: seq used twice")
+            problems.append(_at(seq, _tid(part, k), "seq used twice"))
             return
         self.far[seq] = (
             _tid(part, k),
@@ -562,11 +570,11 @@ class _Chain:
             expected = max(expected, last + 1)
         return out
 
-    def link_problems(self) -> list[str]:
+    def link_problems(self) -> list[Problem]:
         """Each `prev` that is not the hash of the seq before (where both are sound)."""
-        out: list[str] = []
+        out: list[Problem] = []
         if self.has(1) and self.sound(1) and self.prev(1) != _ZERO:
-            out.append(f"seq 1, {_where(self.ticket(1))}: prev is not 64 zeros")
+            out.append(_at(1, self.ticket(1), "prev is not 64 zeros"))
         base = self.base or 0
         state, prevs, hashes = self.state, memoryview(self.prevs), memoryview(self.hashes)
         for lo in range(2, self.top - base + 1, _CHUNK):  # indexes [lo, hi) against one less
@@ -577,15 +585,15 @@ class _Chain:
             seqs = range(lo + base, hi + base)
             out.extend(self._link(seq) for seq in seqs if self._broken(seq))
         out.extend(self._link(seq) for seq in self.seqs_far() if self._broken(seq))
-        return sorted(out, key=_seq_of)
+        return out
 
     def _broken(self, seq: int) -> bool:
         if seq == 1 or not self.has(seq) or not self.sound(seq) or not self.has(seq - 1):
             return False
         return self.sound(seq - 1) and self.prev(seq) != self.hash(seq - 1)
 
-    def _link(self, seq: int) -> str:
-        return f"seq {seq}, {_where(self.ticket(seq))}: prev is not the hash of seq {seq - 1}"
+    def _link(self, seq: int) -> Problem:
+        return _at(seq, self.ticket(seq), f"prev is not the hash of seq {seq - 1}")
 
 
 def judge(
@@ -595,7 +603,7 @@ def judge(
 ) -> Verdict:
     """Join the parts of an export (in file order) and check the chain; `previous`: the
     parts (hashes only) of an older export, which must be a prefix of this one."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     chain = _Chain()
     tickets = events = 0
     partial: str | None = None
@@ -606,9 +614,9 @@ def judge(
         events += part.events
         partial = partial or part.partial
     if not partial:
-        for first, last in chain.gaps():
-            span = f"seq {first}" if first == last else f"seq {first}-{last}"
-            problems.append(f"{span}: missing (events removed)")
+        problems.extend(
+            _span(first, last, "missing (events removed)") for first, last in chain.gaps()
+        )
     problems.extend(chain.link_problems())
     if previous is not None:
         old = _Chain()
@@ -617,22 +625,15 @@ def judge(
         problems.extend(_prefix_problems(chain, old))
     for seq, digest in anchors:
         if not chain.has(seq):
-            problems.append(f"seq {seq}: anchored event not in this export (history cut)")
+            problems.append(_span(seq, seq, "anchored event not in this export (history cut)"))
         elif _hex(chain.hash(seq)) != digest.lower():
-            problems.append(
-                f"seq {seq}, {_where(chain.ticket(seq))}: hash {_hex(chain.hash(seq))} differs "
-                f"from the anchor {digest.lower()}"
-            )
+            differs = f"hash {_hex(chain.hash(seq))} differs from the anchor {digest.lower()}"
+            problems.append(_at(seq, chain.ticket(seq), differs))
     top = chain.last()
     head = (top, _hex(chain.hash(top))) if top is not None else None
     # in chain order, whatever the cut of the file into parts (sorted() is stable)
-    return Verdict(tuple(sorted(problems, key=_seq_of)), tickets, events, head, partial)
-
-
-def _seq_of(problem: str) -> int:
-    """The seq a problem line starts with (`seq N…`), 0 for none."""
-    digits = problem[4:].split(",", 1)[0].split(":", 1)[0].split("-", 1)[0].split(" ", 1)[0]
-    return int(digits) if problem.startswith("seq ") and digits.isdigit() else 0
+    ordered = sorted(problems, key=itemgetter(0))
+    return Verdict(tuple(text for _, text in ordered), tickets, events, head, partial)
 
 
 def verify(
@@ -649,7 +650,7 @@ def verify(
     return judge([scan(export)], older, anchors)
 
 
-def _prefix_problems(chain: _Chain, old: _Chain) -> list[str]:
+def _prefix_problems(chain: _Chain, old: _Chain) -> list[Problem]:
     changed: list[int] = []
     gone: list[int] = []
     same_base = chain.base == old.base
@@ -671,13 +672,11 @@ def _prefix_problems(chain: _Chain, old: _Chain) -> list[str]:
     if changed:
         first = changed[0]
         more = f" ({len(changed) - 1} later events differ too)" if len(changed) > 1 else ""
-        out.append(
-            f"seq {first}, {_where(chain.ticket(first))}: hash differs from the previous export "
-            f"(edited since){more}"
-        )
+        edited = f"hash differs from the previous export (edited since){more}"
+        out.append(_at(first, chain.ticket(first), edited))
     if gone:
-        span = f"seq {gone[0]}" if len(gone) == 1 else f"seq {gone[0]}-{gone[-1]}"
-        out.append(f"{span}: in the previous export but not in this one (removed or cut)")
+        cut = "in the previous export but not in this one (removed or cut)"
+        out.append(_span(gone[0], gone[-1], cut))
     return out
 
 
