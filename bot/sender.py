@@ -352,10 +352,12 @@ class Sender:
             last = await self._send_one(chat_id, part, target, thread)
             self._count(chat_id, new_message=True)
             self.delivered += 1
-            if part.anchor is not None and mark and index == len(rendered) - 1:
-                # the anchor event and "sent" in one transaction: posted once, recorded once
-                await self._mark_sent(ids, last.message_id, (chat_id, part.anchor))
-                mark, part = False, dataclasses.replace(part, anchor=None)
+            if part.anchor is not None:  # it showed the chain head: the anchor is an event,
+                # recorded with "sent" in one transaction (the renderer puts it on the last
+                # part): posted once, recorded once
+                delivered = ids if mark and index == len(rendered) - 1 else []
+                await self._mark_sent(delivered, last.message_id, (chat_id, part.anchor))
+                mark = mark and not delivered
             try:
                 await self._after_send(chat_id, last.message_id, part)
             except StorageError:  # it was delivered: never send it again for this
@@ -400,8 +402,6 @@ class Sender:
         await self._mark_sent(ids, last.message_id)
 
     async def _after_send(self, chat_id: int, message_id: int, part: Rendered) -> None:
-        if part.anchor is not None:  # it showed the chain head: the anchor is an event
-            await self.services.record_anchor(chat_id, message_id, part.anchor)
         if not part.track or not part.ticket_ids:
             return
         async with self.services.db.transaction() as conn:
